@@ -1,0 +1,200 @@
+"""Backend selection and ``show_config``.
+
+Every performance-critical kernel of fastscore has a plain reference
+implementation and one or more compiled ones. Which one runs is resolved, in
+this order, from
+
+1. the ``backend=`` argument of the public function,
+2. the innermost ``with fastscore.config(backend=...)`` block,
+3. the ``FASTSCORE_BACKEND`` environment variable,
+4. ``"auto"``: the fastest backend available for that kernel.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import os
+import platform
+import sys
+from typing import Callable, Iterator
+
+BACKENDS = ("reference", "numba", "cython")
+_AUTO = "auto"
+_ENV_VAR = "FASTSCORE_BACKEND"
+
+_backend_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "fastscore_backend", default=None
+)
+
+
+def _check_backend_name(value: str, source: str) -> str:
+    if not isinstance(value, str) or value.lower() not in BACKENDS + (_AUTO,):
+        raise ValueError(
+            f"{source}={value!r} is not a backend; use one of "
+            f"{', '.join(repr(b) for b in BACKENDS + (_AUTO,))}."
+        )
+    return value.lower()
+
+
+@contextlib.contextmanager
+def config(*, backend: str | None = None) -> Iterator[None]:
+    """Set the default backend inside a ``with`` block.
+
+    Parameters
+    ----------
+    backend : {"auto", "reference", "numba", "cython"}, optional
+        Backend used by every fastscore function called inside the block that
+        is not given ``backend=`` explicitly. ``None`` leaves it unchanged.
+
+    Examples
+    --------
+    >>> import fastscore
+    >>> with fastscore.config(backend="reference"):
+    ...     fastscore.calibration.ece([0, 1, 1], [0.2, 0.7, 0.9], n_bins=5)
+    0.2
+    """
+    if backend is None:
+        yield
+        return
+    token = _backend_var.set(_check_backend_name(backend, "backend"))
+    try:
+        yield
+    finally:
+        _backend_var.reset(token)
+
+
+def requested_backend(backend: str | None = None) -> str:
+    """The backend asked for: argument, then ``config``, then environment, then "auto"."""
+    if backend is not None:
+        return _check_backend_name(backend, "backend")
+    from_context = _backend_var.get()
+    if from_context is not None:
+        return from_context
+    from_env = os.environ.get(_ENV_VAR)
+    if from_env:
+        return _check_backend_name(from_env, _ENV_VAR)
+    return _AUTO
+
+
+class Kernel:
+    """One kernel with its implementations, loaded lazily by backend name.
+
+    Parameters
+    ----------
+    name : str
+        Name used in error messages.
+    implementations : dict
+        Maps a backend name to ``"module:attribute"``; listed in order of
+        preference for ``"auto"`` (the fastest first, "reference" last).
+    """
+
+    def __init__(self, name: str, implementations: dict[str, str]):
+        self.name = name
+        self.implementations = dict(implementations)
+        self._loaded: dict[str, Callable | None] = {}
+
+    def _load(self, backend: str) -> Callable | None:
+        if backend not in self._loaded:
+            module_name, attribute = self.implementations[backend].split(":")
+            try:
+                module = importlib.import_module(module_name)
+                self._loaded[backend] = getattr(module, attribute)
+            except ImportError:
+                self._loaded[backend] = None
+        return self._loaded[backend]
+
+    def available(self) -> list[str]:
+        """Backends of this kernel that import on this machine."""
+        return [b for b in self.implementations if self._load(b) is not None]
+
+    def resolve(self, backend: str | None = None, *, auto_order=None) -> tuple[str, Callable]:
+        """Return ``(backend_name, function)`` for the requested backend.
+
+        ``auto_order`` overrides the order of preference for "auto" (a caller
+        may know that, for a small input, another backend is faster).
+        """
+        wanted = requested_backend(backend)
+        if wanted == _AUTO:
+            for name in auto_order or self.implementations:
+                function = self._load(name)
+                if function is not None:
+                    return name, function
+            raise RuntimeError(f"kernel {self.name!r} has no importable backend")
+        if wanted not in self.implementations or self._load(wanted) is None:
+            raise ValueError(
+                f"backend={wanted!r} is not available for {self.name}; "
+                f"available here: {', '.join(repr(b) for b in self.available())} "
+                f"(or 'auto')."
+            )
+        return wanted, self._load(wanted)
+
+
+def _compiled_extensions() -> list[str]:
+    import pkgutil
+
+    try:
+        import fastscore._cy as cy
+    except ImportError:  # pragma: no cover - the package itself is broken
+        return []
+    found = []
+    for info in pkgutil.iter_modules(cy.__path__):
+        try:
+            importlib.import_module(f"fastscore._cy.{info.name}")
+            found.append(info.name)
+        except ImportError:
+            pass
+    return sorted(found)
+
+
+def config_info() -> dict:
+    """Versions, compiled extensions and Numba threading, as a dict."""
+    import numpy
+
+    import fastscore
+
+    info = {
+        "fastscore": fastscore.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "numpy": numpy.__version__,
+        "backend (requested)": requested_backend(),
+        "cython extensions": _compiled_extensions(),
+    }
+    try:
+        import scipy
+
+        info["scipy"] = scipy.__version__
+    except ImportError:
+        info["scipy"] = None
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+        info["numba threads"] = numba.get_num_threads()
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # no parallel kernel has run yet
+            layer = f"not yet chosen (config: {numba.config.THREADING_LAYER})"
+        info["numba threading layer"] = layer
+    except ImportError:
+        info["numba"] = None
+    return info
+
+
+def show_config(file=None) -> None:
+    """Print versions, available backends and Numba's threading settings.
+
+    Examples
+    --------
+    >>> import fastscore
+    >>> fastscore.show_config()  # doctest: +SKIP
+    fastscore: 0.1.0
+    ...
+    """
+    info = config_info()
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if isinstance(value, list):
+            value = ", ".join(value) if value else "none found"
+        print(f"{key:<{width}} : {value}", file=file or sys.stdout)

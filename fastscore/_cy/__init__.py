@@ -1,0 +1,1 @@
+"""Cython-compiled kernels, built from ``src_cython/*.pyx`` by ``setup.py``."""

@@ -1,0 +1,95 @@
+"""Reference implementations of the binned-calibration kernels, for clarity.
+
+Plain NumPy, one step per line, written to be read and trusted; the compiled
+backends (``_numba``, ``fastscore._cy.calibration``) are tested against these.
+Same signatures and return values as the compiled kernels: ``(stats, totals,
+first_bad_index)`` in the layout of ``_layout``.
+"""
+import numpy as np
+
+from ._layout import N_STATS, N_TOTALS
+
+
+def _bin_of(values, edges_row, right):
+    """NumPy's searchsorted over the inner edges: (a, b] bins if right else [a, b)."""
+    return np.searchsorted(edges_row[1:-1], values, side="left" if right else "right")
+
+
+def _bin_sums(bins, n_bins, w, p, y):
+    """The five per-bin sums of ``_layout`` for binned values p with outcomes y."""
+    stats = np.empty((n_bins, N_STATS))
+    for column, values in enumerate((w, w * p, w * y, w * p * p, w * p * y)):
+        stats[:, column] = np.bincount(bins, weights=values, minlength=n_bins)
+    return stats
+
+
+def _empty(shape):
+    return np.zeros(shape + (N_STATS,)), np.zeros(N_TOTALS)
+
+
+def binary_bins(y_true, y_prob, weights, edges, uniform, right):
+    n_bins = edges.shape[1] - 1
+    p = y_prob.astype(np.float64)
+    y = y_true.astype(np.int64)
+    bad = ~((p >= 0) & (p <= 1)) | ((y != 0) & (y != 1))
+    if bad.any():
+        return (*_empty((n_bins,)), int(np.argmax(bad)))
+    w = np.ones_like(p) if weights is None else weights
+    y = y.astype(np.float64)
+    stats = _bin_sums(_bin_of(p, edges[0], right), n_bins, w, p, y)
+    # the top-label view of a binary prediction: class 1 when p >= 0.5
+    confidence = np.maximum(p, 1 - p)
+    correct = np.where(p >= 0.5, y, 1 - y)
+    totals = np.array([np.sum(w * (p - y) ** 2), np.sum(w * correct), np.sum(w * confidence), np.sum(w)])
+    return stats, totals, -1
+
+
+def _check_rows(y_true, p, sum_tol):
+    """Index of the first row with a bad label or bad probabilities, or -1."""
+    n_classes = p.shape[1]
+    bad = (y_true < 0) | (y_true >= n_classes)
+    with np.errstate(invalid="ignore"):
+        bad |= ~np.all((p >= 0) & (p <= 1), axis=1)
+        bad |= ~(np.abs(p.sum(axis=1) - 1.0) <= sum_tol)
+    return int(np.argmax(bad)) if bad.any() else -1
+
+
+def _multiclass_totals(y, p, w):
+    n = p.shape[0]
+    onehot = np.zeros_like(p)
+    onehot[np.arange(n), y] = 1.0
+    brier = np.sum((p - onehot) ** 2, axis=1)
+    correct = (np.argmax(p, axis=1) == y).astype(np.float64)
+    confidence = np.max(p, axis=1)
+    totals = np.array([np.sum(w * brier), np.sum(w * correct), np.sum(w * confidence), np.sum(w)])
+    return totals, correct, confidence
+
+
+def toplabel_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
+    n_bins = edges.shape[1] - 1
+    p = y_prob.astype(np.float64)
+    first_bad = _check_rows(y_true, p, sum_tol)
+    if first_bad >= 0:
+        return (*_empty((n_bins,)), first_bad)
+    y = y_true.astype(np.int64)
+    w = np.ones(p.shape[0]) if weights is None else weights
+    totals, correct, confidence = _multiclass_totals(y, p, w)
+    stats = _bin_sums(_bin_of(confidence, edges[0], right), n_bins, w, confidence, correct)
+    return stats, totals, -1
+
+
+def classwise_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
+    n_classes = y_prob.shape[1]
+    n_bins = edges.shape[1] - 1
+    p = y_prob.astype(np.float64)
+    first_bad = _check_rows(y_true, p, sum_tol)
+    if first_bad >= 0:
+        return (*_empty((n_classes, n_bins)), first_bad)
+    y = y_true.astype(np.int64)
+    w = np.ones(p.shape[0]) if weights is None else weights
+    totals, _, _ = _multiclass_totals(y, p, w)
+    stats = np.empty((n_classes, n_bins, N_STATS))
+    for k in range(n_classes):
+        is_k = (y == k).astype(np.float64)
+        stats[k] = _bin_sums(_bin_of(p[:, k], edges[k], right), n_bins, w, p[:, k], is_k)
+    return stats, totals, -1
