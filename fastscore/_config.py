@@ -11,6 +11,7 @@ this order, from
 """
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import importlib
@@ -130,6 +131,41 @@ class Kernel:
         return wanted, self._load(wanted)
 
 
+def n_threads() -> int:
+    """Threads that compiled kernels run on: ``FASTSCORE_NUM_THREADS``, else the usable cores."""
+    from_env = os.environ.get("FASTSCORE_NUM_THREADS")
+    if from_env:
+        try:
+            value = int(from_env)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"FASTSCORE_NUM_THREADS={from_env!r} must be a positive integer.")
+        return value
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def map_threads(function: Callable, items) -> list:
+    """``[function(item) for item in items]`` on a shared thread pool.
+
+    For kernels that release the GIL (Numba ``nogil=True``, Cython ``with
+    nogil``): each item is a chunk of the input writing its own output slot.
+    """
+    items = list(items)
+    threads = min(n_threads(), len(items))
+    if threads <= 1:
+        return [function(item) for item in items]
+    if threads not in _pools:
+        _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="fastscore")
+    return list(_pools[threads].map(function, items))
+
+
 def _compiled_extensions() -> list[str]:
     import pkgutil
 
@@ -160,6 +196,7 @@ def config_info() -> dict:
         "numpy": numpy.__version__,
         "backend (requested)": requested_backend(),
         "cython extensions": _compiled_extensions(),
+        "threads (FASTSCORE_NUM_THREADS)": n_threads(),
     }
     try:
         import scipy

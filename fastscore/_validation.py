@@ -12,9 +12,9 @@ from typing import Iterable
 
 import numpy as np
 
-# dtypes the compiled label kernels are specialised for; bool and uint8 are
-# viewed as int8 (a bad value then stays bad), others are converted to int64.
-_LABEL_DTYPES = (np.dtype(np.int8), np.dtype(np.int32), np.dtype(np.int64))
+# dtypes the compiled label kernels are specialised for (each one more costs
+# compile time); bool and uint8 are viewed as int8, other integers become int64.
+_LABEL_DTYPES = (np.dtype(np.int8), np.dtype(np.int64))
 
 
 def _describe(x) -> str:
@@ -46,7 +46,7 @@ def as_float_array(x, name: str, *, ndim: int | tuple[int, ...]) -> np.ndarray:
 
 
 def as_label_array(y, name: str) -> np.ndarray:
-    """Return integer class labels as a contiguous int8, int32 or int64 array."""
+    """Return integer class labels as a contiguous int8 or int64 array."""
     try:
         arr = np.asarray(y)
     except Exception as exc:

@@ -24,8 +24,8 @@ and ``y`` the matching 0/1 outcome. Global sums (``totals``):
 =====  ============  ================================================
 
 Sums are float64 whatever the input dtype. Compiled kernels accumulate per
-chunk of rows (``chunk_size``) and add the chunks in order, so that results do
-not depend on the number of threads.
+chunk of rows (``chunk_size``, a function of n only) and the chunks are added
+in order, so that results do not depend on the number of threads.
 """
 WEIGHT, SUM_CONF, SUM_OUTCOME, SUM_CONF_SQ, SUM_CONF_OUTCOME = range(5)
 N_STATS = 5

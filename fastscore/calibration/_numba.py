@@ -1,22 +1,19 @@
-"""Numba kernels of binned calibration: one fused pass over the data.
+"""Numba kernels of binned calibration: one fused pass over a chunk of rows.
 
-Each kernel checks the values it reads (probabilities in [0, 1], labels in
-range, row sums) and returns the index of the first bad sample (or -1)
-instead of raising, so that the Python side can write a precise message.
-
-Rows are cut into chunks (``_layout.chunk_size``); each chunk is summed by a
-plain sequential function into its own slot, and the slots are added in
-order, so that results do not depend on the number of threads. The Cython
-backend runs the same chunk functions in the same order.
-
-Inside a chunk the state is kept split by outcome, ``acc[bin, y, j]`` with
-j = (sum w, sum w*p, sum w*p**2): three additions per sample and no multiply
-by ``y``. ``_to_layout`` turns it into the five-column layout of ``_layout``.
+``<mode>_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start,
+stop, acc, totals)`` adds rows [start, stop) into ``acc`` (shape
+(rows, 2, 3): per bin and outcome y, the sums of w, w*p and w*p**2) and
+``totals`` (see ``_layout``), and returns the index of the first row whose
+values fail their check (probabilities in [0, 1], labels in range, row sums)
+or -1, so that the Python side can write a precise error. ``weights`` is
+None or a float64 array. The functions release the GIL: ``binned.py`` runs
+chunks on a thread pool and adds their slots in order, so that results do
+not depend on the number of threads. The Cython backend implements the same
+functions, operation for operation, and gives bit-identical results.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from ._layout import MAX_CHUNKS, MIN_CHUNK, N_STATS, N_TOTALS
 
 # p * n_bins within this distance of an integer may sit on a bin edge: only
 # then are the exact edges consulted (a rare, well-predicted branch).
@@ -24,12 +21,15 @@ _EDGE_SLACK = 1e-9
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bin_index(p, edges, row, n_bins, uniform, right):
-    """Bin of ``p`` among ``edges[row]``, as NumPy's searchsorted on the inner edges.
+def _bin_index(p, edges, row, n_bins, uniform):
+    """Bin b of ``p`` with edges[row, b] <= p < edges[row, b + 1], clamped to [0, n_bins).
 
-    ``right=False``: [a, b) bins, p = 1 in the last (side="right").
-    ``right=True``: (a, b] bins, p = 0 in the first (side="left", scikit-learn).
-    ``uniform`` promises ``edges[row] == np.linspace(0, 1, n_bins + 1)``.
+    This is NumPy's ``searchsorted(edges[row, 1:-1], p, side="right")``.
+    Right-closed (a, b] bins are the same search on ``np.nextafter(edges,
+    inf)``: for floats, p <= e exactly when p < nextafter(e, inf).
+    ``uniform`` promises that the edges are ``np.linspace(0, 1, n_bins + 1)``
+    (possibly nudged by nextafter), so that int(p * n_bins) is the bin but
+    within rounding of an edge, where the edges themselves decide.
     """
     if uniform:
         scaled = p * n_bins
@@ -38,25 +38,17 @@ def _bin_index(p, edges, row, n_bins, uniform, right):
         if frac < _EDGE_SLACK or frac > 1.0 - _EDGE_SLACK or b >= n_bins:
             if b > n_bins - 1:
                 b = n_bins - 1
-            if right:
-                while b > 0 and p <= edges[row, b]:
-                    b -= 1
-                while b < n_bins - 1 and p > edges[row, b + 1]:
-                    b += 1
-            else:
-                while b > 0 and p < edges[row, b]:
-                    b -= 1
-                while b < n_bins - 1 and p >= edges[row, b + 1]:
-                    b += 1
+            while b > 0 and p < edges[row, b]:
+                b -= 1
+            while b < n_bins - 1 and p >= edges[row, b + 1]:
+                b += 1
         return b
-    # binary search: the number of inner edges edges[row, 1:n_bins] below p
-    # (strictly below when right-closed, at or below when left-closed)
+    # binary search: the number of inner edges edges[row, 1:n_bins] at or below p
     lo = 0
     hi = n_bins - 1
     while lo < hi:
         mid = (lo + hi) // 2
-        e = edges[row, mid + 1]
-        if (e < p) if right else (e <= p):
+        if edges[row, mid + 1] <= p:
             lo = mid + 1
         else:
             hi = mid
@@ -100,7 +92,7 @@ def _scan_row(y_prob, i, label, n_classes, sum_tol):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _binary_loop(y_true, y_prob, weights, edges, uniform, right, start, stop, acc, totals):
+def _binary_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
     n_bins = edges.shape[1] - 1
     brier = 0.0
     correct = 0.0
@@ -112,7 +104,7 @@ def _binary_loop(y_true, y_prob, weights, edges, uniform, right, start, stop, ac
         if not ((p >= 0.0) & (p <= 1.0) & (y >= 0) & (y <= 1)):
             return i
         w = 1.0 if weights is None else weights[i]
-        _add(acc, _bin_index(p, edges, 0, n_bins, uniform, right), y, w, p)
+        _add(acc, _bin_index(p, edges, 0, n_bins, uniform), y, w, p)
         # top-label view: predict 1 when p >= 0.5, confidence max(p, 1 - p)
         yf = np.float64(y)
         brier += w * (p - yf) * (p - yf)
@@ -125,22 +117,19 @@ def _binary_loop(y_true, y_prob, weights, edges, uniform, right, start, stop, ac
     totals[3] = weight_sum
     return -1
 
+
 @njit(cache=True, nogil=True)
-def binary_chunk(y_true, y_prob, weights, edges, uniform, right, start, stop, acc, totals):
-    """Sum rows [start, stop) into ``acc``/``totals``; index of a bad row or -1."""
-    # the flags become constants in each inlined copy of the loop, which is
-    # about twice as fast as testing them for every sample
+def binary_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
+    """Sum rows [start, stop) into ``acc`` and ``totals``; index of a bad row or -1."""
+    # ``uniform`` becomes a constant in each inlined copy of the loop, which
+    # is about twice as fast as testing it for every sample
     if uniform:
-        if right:
-            return _binary_loop(y_true, y_prob, weights, edges, True, True, start, stop, acc, totals)
-        return _binary_loop(y_true, y_prob, weights, edges, True, False, start, stop, acc, totals)
-    if right:
-        return _binary_loop(y_true, y_prob, weights, edges, False, True, start, stop, acc, totals)
-    return _binary_loop(y_true, y_prob, weights, edges, False, False, start, stop, acc, totals)
+        return _binary_loop(y_true, y_prob, weights, edges, True, sum_tol, start, stop, acc, totals)
+    return _binary_loop(y_true, y_prob, weights, edges, False, sum_tol, start, stop, acc, totals)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _toplabel_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, start, stop, acc, totals):
+def _toplabel_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
     n_classes = y_prob.shape[1]
     n_bins = edges.shape[1] - 1
     brier_sum = 0.0
@@ -155,7 +144,7 @@ def _toplabel_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, star
         if not ok:
             return i
         w = 1.0 if weights is None else weights[i]
-        _add(acc, _bin_index(confidence, edges, 0, n_bins, uniform, right), correct, w, confidence)
+        _add(acc, _bin_index(confidence, edges, 0, n_bins, uniform), correct, w, confidence)
         brier_sum += w * brier
         correct_sum += w * correct
         confidence_sum += w * confidence
@@ -166,22 +155,19 @@ def _toplabel_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, star
     totals[3] = weight_sum
     return -1
 
+
 @njit(cache=True, nogil=True)
-def toplabel_chunk(y_true, y_prob, weights, edges, uniform, right, sum_tol, start, stop, acc, totals):
-    """Sum rows [start, stop) into ``acc``/``totals``; index of a bad row or -1."""
-    # the flags become constants in each inlined copy of the loop, which is
-    # about twice as fast as testing them for every sample
+def toplabel_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
+    """Sum rows [start, stop) into ``acc`` and ``totals``; index of a bad row or -1."""
+    # ``uniform`` becomes a constant in each inlined copy of the loop, which
+    # is about twice as fast as testing it for every sample
     if uniform:
-        if right:
-            return _toplabel_loop(y_true, y_prob, weights, edges, True, True, sum_tol, start, stop, acc, totals)
-        return _toplabel_loop(y_true, y_prob, weights, edges, True, False, sum_tol, start, stop, acc, totals)
-    if right:
-        return _toplabel_loop(y_true, y_prob, weights, edges, False, True, sum_tol, start, stop, acc, totals)
-    return _toplabel_loop(y_true, y_prob, weights, edges, False, False, sum_tol, start, stop, acc, totals)
+        return _toplabel_loop(y_true, y_prob, weights, edges, True, sum_tol, start, stop, acc, totals)
+    return _toplabel_loop(y_true, y_prob, weights, edges, False, sum_tol, start, stop, acc, totals)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _classwise_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, start, stop, acc, totals):
+def _classwise_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
     n_classes = y_prob.shape[1]
     n_bins = edges.shape[1] - 1
     brier_sum = 0.0
@@ -198,7 +184,7 @@ def _classwise_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, sta
         w = 1.0 if weights is None else weights[i]
         for k in range(n_classes):
             p = np.float64(y_prob[i, k])
-            b = k * n_bins + _bin_index(p, edges, k, n_bins, uniform, right)
+            b = k * n_bins + _bin_index(p, edges, k, n_bins, uniform)
             _add(acc, b, 1 if k == label else 0, w, p)
         brier_sum += w * brier
         correct_sum += w * correct
@@ -210,86 +196,12 @@ def _classwise_loop(y_true, y_prob, weights, edges, uniform, right, sum_tol, sta
     totals[3] = weight_sum
     return -1
 
+
 @njit(cache=True, nogil=True)
-def classwise_chunk(y_true, y_prob, weights, edges, uniform, right, sum_tol, start, stop, acc, totals):
-    """Sum rows [start, stop) into ``acc``/``totals``; index of a bad row or -1."""
-    # the flags become constants in each inlined copy of the loop, which is
-    # about twice as fast as testing them for every sample
+def classwise_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
+    """Sum rows [start, stop) into ``acc`` and ``totals``; index of a bad row or -1."""
+    # ``uniform`` becomes a constant in each inlined copy of the loop, which
+    # is about twice as fast as testing it for every sample
     if uniform:
-        if right:
-            return _classwise_loop(y_true, y_prob, weights, edges, True, True, sum_tol, start, stop, acc, totals)
-        return _classwise_loop(y_true, y_prob, weights, edges, True, False, sum_tol, start, stop, acc, totals)
-    if right:
-        return _classwise_loop(y_true, y_prob, weights, edges, False, True, sum_tol, start, stop, acc, totals)
-    return _classwise_loop(y_true, y_prob, weights, edges, False, False, sum_tol, start, stop, acc, totals)
-
-
-@njit(cache=True, nogil=True)
-def _chunks(n):
-    size = max(MIN_CHUNK, -(-n // MAX_CHUNKS))
-    return size, max(1, (n + size - 1) // size)
-
-
-@njit(cache=True, nogil=True)
-def finish(part, part_totals, bad):
-    """Add chunk slots in order; (chunk, bins, y, 3) -> (bins, 5); first bad index."""
-    acc = part[0].copy()
-    totals = part_totals[0].copy()
-    for c in range(1, part.shape[0]):
-        acc += part[c]
-        totals += part_totals[c]
-    stats = np.empty((acc.shape[0], N_STATS))
-    for b in range(acc.shape[0]):
-        stats[b, 0] = acc[b, 0, 0] + acc[b, 1, 0]
-        stats[b, 1] = acc[b, 0, 1] + acc[b, 1, 1]
-        stats[b, 2] = acc[b, 1, 0]
-        stats[b, 3] = acc[b, 0, 2] + acc[b, 1, 2]
-        stats[b, 4] = acc[b, 1, 1]
-    first = -1
-    for c in range(bad.shape[0]):
-        if bad[c] >= 0 and (first < 0 or bad[c] < first):
-            first = bad[c]
-    return stats, totals, first
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def binary_bins(y_true, y_prob, weights, edges, uniform, right):
-    n = y_prob.shape[0]
-    n_bins = edges.shape[1] - 1
-    size, n_chunks = _chunks(n)
-    part = np.zeros((n_chunks, n_bins, 2, 3))
-    part_totals = np.zeros((n_chunks, N_TOTALS))
-    bad = np.empty(n_chunks, np.int64)
-    for c in prange(n_chunks):
-        bad[c] = binary_chunk(y_true, y_prob, weights, edges, uniform, right,
-                              c * size, min(n, (c + 1) * size), part[c], part_totals[c])
-    return finish(part, part_totals, bad)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def toplabel_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
-    n = y_prob.shape[0]
-    n_bins = edges.shape[1] - 1
-    size, n_chunks = _chunks(n)
-    part = np.zeros((n_chunks, n_bins, 2, 3))
-    part_totals = np.zeros((n_chunks, N_TOTALS))
-    bad = np.empty(n_chunks, np.int64)
-    for c in prange(n_chunks):
-        bad[c] = toplabel_chunk(y_true, y_prob, weights, edges, uniform, right, sum_tol,
-                                c * size, min(n, (c + 1) * size), part[c], part_totals[c])
-    return finish(part, part_totals, bad)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def classwise_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
-    n, n_classes = y_prob.shape
-    n_bins = edges.shape[1] - 1
-    size, n_chunks = _chunks(n)
-    part = np.zeros((n_chunks, n_classes * n_bins, 2, 3))
-    part_totals = np.zeros((n_chunks, N_TOTALS))
-    bad = np.empty(n_chunks, np.int64)
-    for c in prange(n_chunks):
-        bad[c] = classwise_chunk(y_true, y_prob, weights, edges, uniform, right, sum_tol,
-                                 c * size, min(n, (c + 1) * size), part[c], part_totals[c])
-    stats, totals, first = finish(part, part_totals, bad)
-    return stats.reshape((n_classes, n_bins, N_STATS)), totals, first
+        return _classwise_loop(y_true, y_prob, weights, edges, True, sum_tol, start, stop, acc, totals)
+    return _classwise_loop(y_true, y_prob, weights, edges, False, sum_tol, start, stop, acc, totals)

@@ -2,8 +2,11 @@
 
 Plain NumPy, one step per line, written to be read and trusted; the compiled
 backends (``_numba``, ``fastscore._cy.calibration``) are tested against these.
-Same signatures and return values as the compiled kernels: ``(stats, totals,
-first_bad_index)`` in the layout of ``_layout``.
+Each takes the whole input, the bin edges as given (one row, or one per
+class), ``right`` for (a, b] bins and the row-sum tolerance (unused in binary
+mode), and returns ``(stats, totals, first_bad_index)`` in the layout of
+``_layout``. Bins come from ``np.searchsorted``, independently of the
+compiled kernels' nextafter formulation of the right-closed convention.
 """
 import numpy as np
 
@@ -27,7 +30,7 @@ def _empty(shape):
     return np.zeros(shape + (N_STATS,)), np.zeros(N_TOTALS)
 
 
-def binary_bins(y_true, y_prob, weights, edges, uniform, right):
+def binary_bins(y_true, y_prob, weights, edges, right, sum_tol=None):
     n_bins = edges.shape[1] - 1
     p = y_prob.astype(np.float64)
     y = y_true.astype(np.int64)
@@ -65,7 +68,7 @@ def _multiclass_totals(y, p, w):
     return totals, correct, confidence
 
 
-def toplabel_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
+def toplabel_bins(y_true, y_prob, weights, edges, right, sum_tol):
     n_bins = edges.shape[1] - 1
     p = y_prob.astype(np.float64)
     first_bad = _check_rows(y_true, p, sum_tol)
@@ -78,7 +81,7 @@ def toplabel_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
     return stats, totals, -1
 
 
-def classwise_bins(y_true, y_prob, weights, edges, uniform, right, sum_tol):
+def classwise_bins(y_true, y_prob, weights, edges, right, sum_tol):
     n_classes = y_prob.shape[1]
     n_bins = edges.shape[1] - 1
     p = y_prob.astype(np.float64)

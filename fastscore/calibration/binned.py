@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import Kernel
+from .._config import Kernel, map_threads
 from .._state import Accumulator
 from .._validation import (
     as_float_array,
@@ -25,26 +25,67 @@ from .._validation import (
     check_sample_weight,
 )
 from ._layout import SUM_CONF, SUM_CONF_OUTCOME, SUM_CONF_SQ, SUM_OUTCOME, WEIGHT
-from ._layout import BRIER, CONFIDENCE, CORRECT, N_STATS, N_TOTALS, TOTAL_WEIGHT
+from ._layout import BRIER, CONFIDENCE, CORRECT, N_STATS, N_TOTALS, TOTAL_WEIGHT, chunk_size
 
 MODES = ("binary", "top-label", "classwise")
 STRATEGIES = ("uniform", "quantile")
 CLOSED = ("left", "right")
 
-# Backends in order of preference for "auto" on large inputs; below
-# SMALL_INPUT values the Cython kernel wins (no thread start-up).
+# Compiled backends give chunk kernels (see _numba's docstring), the reference
+# one whole-input functions. Listed in order of preference for "auto".
 _KERNELS = {
     mode: Kernel(
         f"binned calibration, mode={mode!r}",
         {
-            "numba": f"fastscore.calibration._numba:{name}",
-            "cython": f"fastscore._cy.calibration:{name}",
-            "reference": f"fastscore.calibration._reference:{name}",
+            "numba": f"fastscore.calibration._numba:{name}_chunk",
+            "cython": f"fastscore._cy.calibration:{name}_chunk",
+            "reference": f"fastscore.calibration._reference:{name}_bins",
         },
     )
-    for mode, name in (("binary", "binary_bins"), ("top-label", "toplabel_bins"), ("classwise", "classwise_bins"))
+    for mode, name in (("binary", "binary"), ("top-label", "toplabel"), ("classwise", "classwise"))
 }
+# below this many values, the Cython kernel answers first (Numba's dispatch
+# costs more than the work)
 SMALL_INPUT = 1 << 17
+
+
+def _binned_sums(mode, backend, y_true, y_prob, weights, edges, uniform, right, sum_tol):
+    """Run the kernel of ``mode``: ``(stats, totals, first_bad_index)`` of ``_layout``."""
+    auto_order = ("cython", "numba", "reference") if y_prob.size < SMALL_INPUT else None
+    name, kernel = _KERNELS[mode].resolve(backend, auto_order=auto_order)
+    if name == "reference":
+        return kernel(y_true, y_prob, weights, edges, right, sum_tol)
+    if right:
+        # p <= e exactly when p < nextafter(e, inf): (a, b] bins are [a', b') bins
+        edges = np.nextafter(edges, np.inf)
+    n = y_prob.shape[0]
+    n_bins = edges.shape[1] - 1
+    n_rows = n_bins * y_prob.shape[1] if mode == "classwise" else n_bins
+    size = chunk_size(n)
+    n_chunks = max(1, -(-n // size))
+    # one slot per chunk, added in order: the result does not depend on threads
+    part = np.zeros((n_chunks, n_rows, 2, 3))
+    part_totals = np.zeros((n_chunks, N_TOTALS))
+
+    def run_chunk(c):
+        return kernel(y_true, y_prob, weights, edges, uniform, sum_tol,
+                      c * size, min(n, (c + 1) * size), part[c], part_totals[c])
+
+    bad = [b for b in map_threads(run_chunk, range(n_chunks)) if b >= 0]
+    acc, totals = part[0], part_totals[0]
+    for c in range(1, n_chunks):
+        acc += part[c]
+        totals += part_totals[c]
+    # (rows, y, [w, w p, w p^2]) -> the five columns of _layout
+    stats = np.empty((n_rows, N_STATS))
+    stats[:, WEIGHT] = acc[:, 0, 0] + acc[:, 1, 0]
+    stats[:, SUM_CONF] = acc[:, 0, 1] + acc[:, 1, 1]
+    stats[:, SUM_OUTCOME] = acc[:, 1, 0]
+    stats[:, SUM_CONF_SQ] = acc[:, 0, 2] + acc[:, 1, 2]
+    stats[:, SUM_CONF_OUTCOME] = acc[:, 1, 1]
+    if mode == "classwise":
+        stats = stats.reshape(y_prob.shape[1], n_bins, N_STATS)
+    return stats, totals, min(bad) if bad else -1
 
 
 @dataclass(frozen=True)
@@ -295,15 +336,9 @@ class BinnedCalibration(Accumulator):
         y_true, y_prob, weights, n = self._prepare(y_true, y_prob, sample_weight)
         if n == 0:
             return self
-        kernel = _KERNELS[self.mode]
-        auto_order = ("cython", "numba", "reference") if y_prob.size < SMALL_INPUT else None
-        _, function = kernel.resolve(self.backend, auto_order=auto_order)
-        edges = self._edges_for_kernel()
-        if self.mode == "binary":
-            stats, totals, bad = function(y_true, y_prob, weights, edges, self.uniform, self.closed == "right")
-        else:
-            tol = np.inf if self.sum_tol is None else float(self.sum_tol)
-            stats, totals, bad = function(y_true, y_prob, weights, edges, self.uniform, self.closed == "right", tol)
+        tol = np.inf if self.sum_tol is None else float(self.sum_tol)
+        stats, totals, bad = _binned_sums(self.mode, self.backend, y_true, y_prob, weights,
+                                          self._edges_for_kernel(), self.uniform, self.closed == "right", tol)
         if bad >= 0:
             raise ValueError(_describe_bad_sample(self.mode, y_true, y_prob, int(bad), self.sum_tol, self.n_classes))
         self.stats = self.stats + stats

@@ -1,0 +1,111 @@
+"""The compiled kernels equal the reference implementation (hypothesis)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fastscore.calibration import calibration_report
+from fastscore.calibration.binned import _binned_sums, quantile_edges, uniform_edges
+
+COMPILED = ("numba", "cython")
+
+
+@st.composite
+def binary_problems(draw):
+    n = draw(st.integers(1, 300))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n_bins = draw(st.integers(1, 25))
+    # mix in exact edges, 0 and 1 so that the edge conventions are exercised
+    pool = np.concatenate([rng.random(n), uniform_edges(n_bins), [0.0, 1.0]])
+    p = rng.choice(pool, size=n).astype(draw(st.sampled_from([np.float32, np.float64])))
+    y = rng.integers(0, 2, size=n).astype(draw(st.sampled_from([np.int8, np.int64])))
+    weights = rng.gamma(1.0, size=n) if draw(st.booleans()) else None
+    quantile = draw(st.booleans())
+    edges = quantile_edges(p, n_bins) if quantile else uniform_edges(n_bins)
+    return y, p, weights, np.ascontiguousarray(edges[None]), quantile, draw(st.booleans())
+
+
+@st.composite
+def multiclass_problems(draw):
+    n = draw(st.integers(1, 200))
+    k = draw(st.integers(2, 9))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    dtype = draw(st.sampled_from([np.float32, np.float64]))
+    raw = rng.random((n, k)) ** draw(st.sampled_from([1, 4]))
+    if draw(st.booleans()):  # ties: round so that equal maxima appear
+        raw = np.round(raw * 4) + 1
+    p = (raw / raw.sum(axis=1, keepdims=True)).astype(dtype)
+    y = rng.integers(0, k, size=n).astype(draw(st.sampled_from([np.int8, np.int64])))
+    weights = rng.gamma(1.0, size=n) if draw(st.booleans()) else None
+    n_bins = draw(st.integers(1, 20))
+    quantile = draw(st.booleans())
+    if quantile:
+        edges = np.stack([quantile_edges(p[:, j], n_bins) for j in range(k)])
+    else:
+        edges = np.tile(uniform_edges(n_bins), (k, 1))
+    return y, p, weights, edges, quantile, draw(st.booleans())
+
+
+def sums(mode, backend, y, p, w, edges, quantile, right):
+    return _binned_sums(mode, backend, y, p, w, edges, not quantile, right, 1e-4)
+
+
+def assert_same(result, expected):
+    stats, totals, bad = result
+    ref_stats, ref_totals, ref_bad = expected
+    assert bad == ref_bad
+    np.testing.assert_allclose(stats, ref_stats, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(totals, ref_totals, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@given(problem=binary_problems())
+def test_binary_kernel_equals_reference(backend, problem):
+    assert_same(sums("binary", backend, *problem), sums("binary", "reference", *problem))
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@given(problem=multiclass_problems())
+def test_toplabel_kernel_equals_reference(backend, problem):
+    y, p, w, edges, quantile, right = problem
+    if quantile:
+        edges = quantile_edges(p.max(axis=1), edges.shape[1] - 1)[None]
+    problem = (y, p, w, np.ascontiguousarray(edges[:1]), quantile, right)
+    assert_same(sums("top-label", backend, *problem), sums("top-label", "reference", *problem))
+
+
+@pytest.mark.parametrize("backend", COMPILED)
+@given(problem=multiclass_problems())
+def test_classwise_kernel_equals_reference(backend, problem):
+    assert_same(sums("classwise", backend, *problem), sums("classwise", "reference", *problem))
+
+
+@given(problem=multiclass_problems())
+def test_numba_and_cython_are_bit_identical(problem):
+    a = sums("classwise", "numba", *problem)
+    b = sums("classwise", "cython", *problem)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_many_chunks_equal_reference():
+    # more rows than one chunk, so that the chunked sums are exercised
+    rng = np.random.default_rng(5)
+    n = 300_000
+    p = rng.random(n)
+    y = (rng.random(n) < p).astype(np.int64)
+    edges = uniform_edges(15)[None]
+    expected = sums("binary", "reference", y, p, None, edges, False, False)
+    for backend in COMPILED:
+        assert_same(sums("binary", backend, y, p, None, edges, False, False), expected)
+
+
+@pytest.mark.parametrize("backend", ["reference", "numba", "cython"])
+@pytest.mark.parametrize("position", ["first", "middle", "last"])
+def test_bad_value_found_at_any_position(backend, position):
+    p = np.full(1000, 0.5)
+    i = {"first": 0, "middle": 500, "last": 999}[position]
+    p[i] = np.nan
+    with pytest.raises(ValueError, match=f"NaN at index {i}"):
+        calibration_report(np.zeros(1000, int), p, backend=backend)
