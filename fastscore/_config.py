@@ -52,7 +52,7 @@ def config(*, backend: str | None = None) -> Iterator[None]:
     --------
     >>> import fastscore
     >>> with fastscore.config(backend="reference"):
-    ...     fastscore.calibration.ece([0, 1, 1], [0.2, 0.7, 0.9], n_bins=5)
+    ...     round(fastscore.calibration.ece([0, 1, 1], [0.2, 0.7, 0.9], n_bins=5), 6)
     0.2
     """
     if backend is None:

@@ -64,7 +64,7 @@ def as_label_array(y, name: str) -> np.ndarray:
             raise ValueError(f"{name} contains NaN or inf at index {int(np.argmax(bad))}; labels must be integers.")
         if not np.all(arr == np.round(arr)):
             i = int(np.argmax(arr != np.round(arr)))
-            raise ValueError(f"{name} holds the non-integer value {arr[i]!r} at index {i}; labels must be integers 0..k-1.")
+            raise ValueError(f"{name} holds the non-integer value {arr[i].item()!r} at index {i}; labels must be integers 0..k-1.")
         arr = arr.astype(np.int64)
     elif arr.dtype.kind == "b":
         arr = arr.view(np.int8)
@@ -115,7 +115,7 @@ def check_probabilities(arr: np.ndarray, name: str, *, sum_tol: float | None = N
     if bad.any():
         where = _first_true(bad)
         raise ValueError(
-            f"{name} holds {arr[where]!r} at index {where}, outside [0, 1]; pass probabilities "
+            f"{name} holds {arr[where].item()!r} at index {where}, outside [0, 1]; pass probabilities "
             f"(apply a sigmoid or softmax to logits first)."
         )
     if sum_tol is not None and arr.ndim == 2:
@@ -124,7 +124,7 @@ def check_probabilities(arr: np.ndarray, name: str, *, sum_tol: float | None = N
         if off.any():
             i = int(np.argmax(off))
             raise ValueError(
-                f"row {i} of {name} sums to {row_sums[i]!r}, not 1 (tolerance sum_tol={sum_tol}); "
+                f"row {i} of {name} sums to {row_sums[i].item()!r}, not 1 (tolerance sum_tol={sum_tol}); "
                 f"normalise the rows (softmax) or raise sum_tol."
             )
 
@@ -136,11 +136,11 @@ def check_labels_in_range(y: np.ndarray, name: str, n_classes: int, *, binary: b
         i = int(np.argmax(bad))
         if binary:
             raise ValueError(
-                f"{name} holds {y[i]!r} at index {i}; binary labels must be 0 or 1 "
+                f"{name} holds {y[i].item()!r} at index {i}; binary labels must be 0 or 1 "
                 f"(map your positive class to 1, e.g. {name} = ({name} == positive_label))."
             )
         raise ValueError(
-            f"{name} holds {y[i]!r} at index {i}, but y_prob has {n_classes} columns so labels must be in "
+            f"{name} holds {y[i].item()!r} at index {i}, but y_prob has {n_classes} columns so labels must be in "
             f"[0, {n_classes - 1}]; encode classes as column indices of y_prob."
         )
 
@@ -155,7 +155,7 @@ def check_sample_weight(sample_weight, n: int, name: str = "sample_weight") -> n
     check_finite(w, name)
     if (w < 0).any():
         i = int(np.argmax(w < 0))
-        raise ValueError(f"{name} holds the negative weight {w[i]!r} at index {i}; weights must be >= 0.")
+        raise ValueError(f"{name} holds the negative weight {w[i].item()!r} at index {i}; weights must be >= 0.")
     return np.ascontiguousarray(w, dtype=np.float64)
 
 

@@ -216,12 +216,12 @@ def _describe_bad_sample(mode, y_true, y_prob, i, sum_tol, n_classes):
         if not 0.0 <= p <= 1.0:
             return f"y_prob holds {p!r} at index {i}, outside [0, 1]; pass probabilities (apply a sigmoid to logits first)."
         return (
-            f"y_true holds {label!r} at index {i}; binary labels must be 0 or 1 "
+            f"y_true holds {label.item()!r} at index {i}; binary labels must be 0 or 1 "
             f"(map your positive class to 1, e.g. y_true = (y_true == positive_label))."
         )
     if not 0 <= label < n_classes:
         return (
-            f"y_true holds {label!r} at index {i}, but y_prob has {n_classes} columns so labels must be in "
+            f"y_true holds {label.item()!r} at index {i}, but y_prob has {n_classes} columns so labels must be in "
             f"[0, {n_classes - 1}]; encode classes as column indices of y_prob."
         )
     row = y_prob[i].astype(np.float64)
@@ -230,9 +230,9 @@ def _describe_bad_sample(mode, y_true, y_prob, i, sum_tol, n_classes):
         return f"row {i} of y_prob contains {kind}; remove or impute those samples before scoring."
     if np.any((row < 0) | (row > 1)):
         j = int(np.argmax((row < 0) | (row > 1)))
-        return f"y_prob holds {row[j]!r} at index ({i}, {j}), outside [0, 1]; pass probabilities (apply a softmax to logits first)."
+        return f"y_prob holds {row[j].item()!r} at index ({i}, {j}), outside [0, 1]; pass probabilities (apply a softmax to logits first)."
     return (
-        f"row {i} of y_prob sums to {row.sum()!r}, not 1 (tolerance sum_tol={sum_tol}); "
+        f"row {i} of y_prob sums to {row.sum().item()!r}, not 1 (tolerance sum_tol={sum_tol}); "
         f"normalise the rows (softmax), or raise sum_tol (None skips the check)."
     )
 
@@ -411,10 +411,9 @@ class BinnedCalibration(Accumulator):
         )
 
 
-def _resolve_mode(mode, y_prob) -> str:
+def _resolve_mode(mode, y_prob: np.ndarray) -> str:
     if mode == "auto":
-        ndim = np.ndim(y_prob)
-        return "binary" if ndim == 1 else "top-label"
+        return "binary" if y_prob.ndim == 1 else "top-label"
     return check_option(mode, "mode", MODES + ("auto",))
 
 
@@ -455,6 +454,7 @@ def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="a
     >>> round(report.ece, 3), round(report.brier, 4), round(report.balance, 3)
     (0.25, 0.075, 0.25)
     """
+    y_prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
     mode = _resolve_mode(mode, y_prob)
     check_option(strategy, "strategy", STRATEGIES)
     n_bins = check_positive_int(n_bins, "n_bins")

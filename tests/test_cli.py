@@ -1,0 +1,85 @@
+"""The fastscore command."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastscore.calibration import calibration_report
+from fastscore.cli import main
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help():
+    result = subprocess.run([sys.executable, "-m", "fastscore", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("info", "calibration", "demo"):
+        assert command in result.stdout
+
+
+def test_info(capsys):
+    code, out, _ = run(capsys, "info")
+    assert code == 0 and "numba" in out
+
+
+@pytest.fixture
+def files(tmp_path, multiclass_data, binary_data):
+    y, p = multiclass_data
+    yb, pb, _ = binary_data
+    np.savez(tmp_path / "multi.npz", y_true=y, y_prob=p)
+    np.save(tmp_path / "binary.npy", np.column_stack([yb, pb]))
+    np.savetxt(tmp_path / "multi.csv", np.column_stack([y, p]), delimiter=",",
+               header="y_true," + ",".join(f"p{k}" for k in range(p.shape[1])), comments="")
+    np.savetxt(tmp_path / "binary.csv", np.column_stack([pb, yb]), delimiter=",", header="y_prob,y_true", comments="")
+    return tmp_path
+
+
+def test_calibration_files_agree_with_the_api(capsys, files, multiclass_data, binary_data):
+    y, p = multiclass_data
+    yb, pb, _ = binary_data
+    expected_multi = calibration_report(y, p)
+    expected_binary = calibration_report(yb, pb)
+    for name, expected in (("multi.npz", expected_multi), ("multi.csv", expected_multi),
+                           ("binary.npy", expected_binary), ("binary.csv", expected_binary)):
+        code, out, _ = run(capsys, "calibration", str(files / name), "--json")
+        assert code == 0
+        report = json.loads(out)
+        assert report["ece"] == pytest.approx(expected.ece, rel=1e-9), name
+        assert report["mode"] == expected.mode
+
+
+def test_calibration_text_and_options(capsys, files):
+    code, out, _ = run(capsys, "calibration", str(files / "binary.npy"), "--n-bins", "5", "--closed", "right")
+    assert code == 0
+    assert "ECE" in out and "Balance" in out and "closed on the right" in out
+    assert len([line for line in out.splitlines() if line.strip().startswith(("0 ", "1 ", "2 ", "3 ", "4 "))]) == 5
+    code, out, _ = run(capsys, "calibration", str(files / "multi.npz"), "--mode", "classwise")
+    assert code == 0 and "per-class ECE" in out
+
+
+def test_calibration_errors(capsys, files):
+    code, _, err = run(capsys, "calibration", str(files / "missing.npz"))
+    assert code == 2 and "does not exist" in err
+    np.savez(files / "bad.npz", labels=[0, 1], probs=[0.2, 0.7])
+    code, _, err = run(capsys, "calibration", str(files / "bad.npz"))
+    assert code == 2 and "--y-true" in err
+    code, out, _ = run(capsys, "calibration", str(files / "bad.npz"), "--y-true", "labels", "--y-prob", "probs")
+    assert code == 0
+    np.savez(files / "nan.npz", y_true=[0, 1], y_prob=[0.2, np.nan])
+    code, _, err = run(capsys, "calibration", str(files / "nan.npz"))
+    assert code == 2 and "NaN at index 1" in err
+    (files / "x.txt").write_text("1,2\n")
+    code, _, err = run(capsys, "calibration", str(files / "x.txt"))
+    assert code == 2 and ".npz, .npy or .csv" in err
+
+
+def test_demo_small(capsys):
+    code, out, _ = run(capsys, "demo", "--size", "200000")
+    assert code == 0
+    assert "naive_bayes" in out and "same ECE: True" in out

@@ -1,0 +1,20 @@
+"""Every docstring example runs and prints what it says."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "fastscore._config",
+    "fastscore.calibration.binned",
+    "fastscore.datasets",
+    "fastscore.dask",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no examples"
+    assert result.failed == 0
