@@ -129,7 +129,7 @@ def binary_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _toplabel_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
+def _multiclass_loop(y_true, y_prob, weights, edges, uniform, classwise, sum_tol, start, stop, acc, totals):
     n_classes = y_prob.shape[1]
     n_bins = edges.shape[1] - 1
     brier_sum = 0.0
@@ -144,7 +144,14 @@ def _toplabel_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop
         if not ok:
             return i
         w = 1.0 if weights is None else weights[i]
-        _add(acc, _bin_index(confidence, edges, 0, n_bins, uniform), correct, w, confidence)
+        if classwise:
+            # every class's probability against 1[y = k], bins of row k
+            for k in range(n_classes):
+                p = np.float64(y_prob[i, k])
+                b = k * n_bins + _bin_index(p, edges, k, n_bins, uniform)
+                _add(acc, b, 1 if k == label else 0, w, p)
+        else:
+            _add(acc, _bin_index(confidence, edges, 0, n_bins, uniform), correct, w, confidence)
         brier_sum += w * brier
         correct_sum += w * correct
         confidence_sum += w * confidence
@@ -159,49 +166,14 @@ def _toplabel_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop
 @njit(cache=True, nogil=True)
 def toplabel_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
     """Sum rows [start, stop) into ``acc`` and ``totals``; index of a bad row or -1."""
-    # ``uniform`` becomes a constant in each inlined copy of the loop, which
-    # is about twice as fast as testing it for every sample
     if uniform:
-        return _toplabel_loop(y_true, y_prob, weights, edges, True, sum_tol, start, stop, acc, totals)
-    return _toplabel_loop(y_true, y_prob, weights, edges, False, sum_tol, start, stop, acc, totals)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _classwise_loop(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
-    n_classes = y_prob.shape[1]
-    n_bins = edges.shape[1] - 1
-    brier_sum = 0.0
-    correct_sum = 0.0
-    confidence_sum = 0.0
-    weight_sum = 0.0
-    for i in range(start, stop):
-        label = y_true[i]
-        if label < 0 or label >= n_classes:
-            return i
-        ok, correct, confidence, brier = _scan_row(y_prob, i, label, n_classes, sum_tol)
-        if not ok:
-            return i
-        w = 1.0 if weights is None else weights[i]
-        for k in range(n_classes):
-            p = np.float64(y_prob[i, k])
-            b = k * n_bins + _bin_index(p, edges, k, n_bins, uniform)
-            _add(acc, b, 1 if k == label else 0, w, p)
-        brier_sum += w * brier
-        correct_sum += w * correct
-        confidence_sum += w * confidence
-        weight_sum += w
-    totals[0] = brier_sum
-    totals[1] = correct_sum
-    totals[2] = confidence_sum
-    totals[3] = weight_sum
-    return -1
+        return _multiclass_loop(y_true, y_prob, weights, edges, True, False, sum_tol, start, stop, acc, totals)
+    return _multiclass_loop(y_true, y_prob, weights, edges, False, False, sum_tol, start, stop, acc, totals)
 
 
 @njit(cache=True, nogil=True)
 def classwise_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, stop, acc, totals):
     """Sum rows [start, stop) into ``acc`` and ``totals``; index of a bad row or -1."""
-    # ``uniform`` becomes a constant in each inlined copy of the loop, which
-    # is about twice as fast as testing it for every sample
     if uniform:
-        return _classwise_loop(y_true, y_prob, weights, edges, True, sum_tol, start, stop, acc, totals)
-    return _classwise_loop(y_true, y_prob, weights, edges, False, sum_tol, start, stop, acc, totals)
+        return _multiclass_loop(y_true, y_prob, weights, edges, True, True, sum_tol, start, stop, acc, totals)
+    return _multiclass_loop(y_true, y_prob, weights, edges, False, True, sum_tol, start, stop, acc, totals)

@@ -497,30 +497,35 @@ mce = _one_metric("mce", "round(mce([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5
 rmsce = _one_metric("rmsce", "round(rmsce([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5), 4)\n    0.2716")
 
 
-def brier_score(y_true, y_prob, *, mode="auto", sample_weight=None, sum_tol=1e-4, backend=None) -> float:
-    """Mean Brier score (scikit-learn's ``brier_score_loss``; multiclass: sum over classes).
+def _unbinned(name, summary, example, value):
+    def metric(y_true, y_prob, *, mode="auto", sample_weight=None, sum_tol=1e-4, backend=None) -> float:
+        report = calibration_report(y_true, y_prob, mode=mode, sample_weight=sample_weight,
+                                    sum_tol=sum_tol, backend=backend)
+        return getattr(report, name)
+
+    metric.__name__ = metric.__qualname__ = f"{name}_score"
+    metric.__doc__ = f"""{summary}
+
+    No binning is involved; the parameters are those of :func:`calibration_report`.
 
     Examples
     --------
-    >>> from fastscore.calibration import brier_score
-    >>> round(brier_score([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]), 4)
-    0.075
+    >>> from fastscore.calibration import {name}_score
+    >>> round({name}_score({example}), 4)
+    {value}
     """
-    return calibration_report(y_true, y_prob, n_bins=1, mode=mode, sample_weight=sample_weight,
-                              sum_tol=sum_tol, backend=backend).brier
+    return metric
 
 
-def balance_score(y_true, y_prob, *, mode="auto", sample_weight=None, sum_tol=1e-4, backend=None) -> float:
-    """Balance score (Choi et al., 2023): accuracy minus mean top-label confidence.
-
-    Positive values mean under-confidence, negative over-confidence, 0 is
-    balanced. Binary predictions predict class 1 when p >= 0.5.
-
-    Examples
-    --------
-    >>> from fastscore.calibration import balance_score
-    >>> round(balance_score([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]), 3)
-    0.25
-    """
-    return calibration_report(y_true, y_prob, n_bins=1, mode=mode, sample_weight=sample_weight,
-                              sum_tol=sum_tol, backend=backend).balance
+brier_score = _unbinned(
+    "brier",
+    "Mean Brier score (scikit-learn's ``brier_score_loss``; multiclass: the sum over classes).",
+    "[0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]", "0.075",
+)
+balance_score = _unbinned(
+    "balance",
+    "Balance score (Choi et al., 2023): accuracy minus mean top-label confidence.\n\n"
+    "    Positive values mean under-confidence, negative over-confidence, 0 is\n"
+    "    balanced. Binary predictions predict class 1 when p >= 0.5.",
+    "[0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]", "0.25",
+)
