@@ -1,11 +1,11 @@
 """fastscore: exact, drop-in and fast evaluation-metric kernels.
 
-Families: ``fastscore.calibration`` (more to come: detection, ranking,
-diversity). ``fastscore.show_config()`` prints the backends found here.
+Families: ``fastscore.calibration`` and ``fastscore.diversity`` (more to
+come: detection, ranking). ``fastscore.show_config()`` prints the backends found here.
 """
 __version__ = "0.1.0"
 
-from . import calibration
+from . import calibration, diversity
 from ._config import config, show_config
 
-__all__ = ["__version__", "calibration", "config", "show_config"]
+__all__ = ["__version__", "calibration", "config", "diversity", "show_config"]
