@@ -83,3 +83,19 @@ def test_demo_small(capsys):
     code, out, _ = run(capsys, "demo", "--size", "200000")
     assert code == 0
     assert "naive_bayes" in out and "same ECE: True" in out
+
+
+def test_vendi_command(capsys, tmp_path):
+    from fastscore.diversity import vendi_score
+
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    np.save(tmp_path / "emb.npy", X)
+    code, out, _ = run(capsys, "vendi", str(tmp_path / "emb.npy"), "--json")
+    assert code == 0 and json.loads(out)["vendi_score"] == pytest.approx(vendi_score(X))
+    code, out, _ = run(capsys, "vendi", str(tmp_path / "emb.npy"), "--kernel", "rbf", "--q", "inf")
+    assert code == 0 and f"{vendi_score(X, kernel='rbf', q=np.inf):.6f}" in out
+    np.save(tmp_path / "K.npy", np.eye(4) * 2)
+    code, out, _ = run(capsys, "vendi", str(tmp_path / "K.npy"), "--K", "--normalize", "--q", "2")
+    assert code == 0 and "4.000000" in out
+    code, _, err = run(capsys, "vendi", str(tmp_path / "K.npy"), "--K")
+    assert code == 2 and "normalize=True" in err

