@@ -69,3 +69,18 @@ def mirror_upper(out, row_start, row_stop):
     for i in range(row_start, row_stop):
         for j in range(i + 1, out.shape[0]):
             out[j, i] = out[i, j]
+
+
+@njit(cache=True, nogil=True)
+def max_asymmetry(K, tile):
+    """max |K[i, j] - K[j, i]| over i < j, visiting tiles so that both reads stay in cache."""
+    n = K.shape[0]
+    worst = 0.0
+    for bi in range(0, n, tile):
+        for bj in range(bi, n, tile):
+            for i in range(bi, min(bi + tile, n)):
+                for j in range(max(bj, i + 1), min(bj + tile, n)):
+                    gap = abs(K[i, j] - K[j, i])
+                    if gap > worst:
+                        worst = gap
+    return worst
