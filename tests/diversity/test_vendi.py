@@ -271,3 +271,14 @@ def test_embedding_state_on_dask(rng):
 def test_float32_embeddings_dual_is_accurate(rng):
     X = rng.normal(size=(20_000, 32)).astype(np.float32)
     assert vendi_score(X) == pytest.approx(vendi_score(X.astype(np.float64)), rel=1e-5)
+
+
+def test_largest_eigenvalue_by_lanczos_for_large_n(rng):
+    # n > 1000 takes eigsh for q = inf; compare with the full spectrum
+    labels = rng.integers(0, 30, size=1200)
+    K = (labels[:, None] == labels[None, :]).astype(float)
+    counts = np.bincount(labels)
+    expected = 1200 / counts.max()
+    assert vendi_score(K=K, q=np.inf) == pytest.approx(expected, rel=1e-9)
+    assert vendi_score(K=scipy.sparse.csr_matrix(K), q=np.inf) == pytest.approx(expected, rel=1e-9)
+    assert vendi_score(K=scipy.sparse.csr_matrix(K), q=2) == pytest.approx(1 / np.sum((counts / 1200) ** 2), rel=1e-12)
