@@ -7,6 +7,7 @@ import pytest
 MODULES = [
     "fastscore._config",
     "fastscore.calibration.binned",
+    "fastscore.calibration.smooth",
     "fastscore.datasets",
     "fastscore.dask",
     "fastscore.diversity.vendi",

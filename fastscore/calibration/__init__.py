@@ -1,4 +1,4 @@
-"""Calibration metrics: binned ECE/MCE/RMSCE, Brier and its decomposition, Balance score."""
+"""Calibration metrics: binned ECE/MCE/RMSCE, Brier and its decomposition, Balance score, smooth ECE."""
 from .binned import (
     BinnedCalibration,
     BrierDecomposition,
@@ -12,6 +12,7 @@ from .binned import (
     rmsce,
     uniform_edges,
 )
+from .smooth import SmoothCalibration, smooth_ece
 
 __all__ = [
     "BinnedCalibration",
@@ -25,4 +26,6 @@ __all__ = [
     "quantile_edges",
     "rmsce",
     "uniform_edges",
+    "SmoothCalibration",
+    "smooth_ece",
 ]

@@ -177,3 +177,29 @@ def classwise_chunk(y_true, y_prob, weights, edges, uniform, sum_tol, start, sto
     if uniform:
         return _multiclass_loop(y_true, y_prob, weights, edges, True, True, sum_tol, start, stop, acc, totals)
     return _multiclass_loop(y_true, y_prob, weights, edges, False, True, sum_tol, start, stop, acc, totals)
+
+
+@njit(cache=True, nogil=True)
+def splat_chunk(confidence, outcome, weights, grid_size, start, stop, out):
+    """Linear splat of rows [start, stop) onto ``grid_size`` nodes of [0, 1].
+
+    out[0] gets w * (p - y), out[1] gets w, each shared between the two
+    nearest nodes in proportion to the distance (relplot's
+    ``smooth_round_to_grid``). Returns the index of a bad row or -1.
+    """
+    last = grid_size - 1
+    for i in range(start, stop):
+        p = np.float64(confidence[i])
+        y = outcome[i]
+        if not ((p >= 0.0) & (p <= 1.0) & (y >= 0) & (y <= 1)):
+            return i
+        w = 1.0 if weights is None else weights[i]
+        scaled = p * last
+        node = min(int(scaled), last - 1)
+        frac = scaled - node
+        residual = w * (p - np.float64(y))
+        out[0, node] += (1.0 - frac) * residual
+        out[0, node + 1] += frac * residual
+        out[1, node] += (1.0 - frac) * w
+        out[1, node + 1] += frac * w
+    return -1

@@ -96,3 +96,24 @@ def classwise_bins(y_true, y_prob, weights, edges, right, sum_tol):
         is_k = (y == k).astype(np.float64)
         stats[k] = _bin_sums(_bin_of(p[:, k], edges[k], right), n_bins, w, p[:, k], is_k)
     return stats, totals, -1
+
+
+def splat(confidence, outcome, weights, grid_size):
+    """Linear splat of (p - y) and of 1 onto ``grid_size`` nodes of [0, 1].
+
+    Returns ``(grid, first_bad_index)`` with grid of shape (2, grid_size).
+    """
+    p = confidence.astype(np.float64)
+    y = outcome.astype(np.int64)
+    bad = ~((p >= 0) & (p <= 1)) | ((y != 0) & (y != 1))
+    if bad.any():
+        return np.zeros((2, grid_size)), int(np.argmax(bad))
+    w = np.ones_like(p) if weights is None else weights
+    scaled = p * (grid_size - 1)
+    node = np.minimum(scaled.astype(np.int64), grid_size - 2)
+    frac = scaled - node
+    grid = np.zeros((2, grid_size))
+    for row, values in enumerate((w * (p - y), w)):
+        np.add.at(grid[row], node, (1 - frac) * values)
+        np.add.at(grid[row], node + 1, frac * values)
+    return grid, -1

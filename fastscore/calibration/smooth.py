@@ -1,0 +1,275 @@
+"""Smooth ECE (Blasiok & Nakkiran, 2023), equal to the ``relplot`` package.
+
+The residuals p - y and the sample weights are splatted linearly onto a grid
+of [0, 1] in one pass; every bandwidth tried by relplot's search then costs
+a convolution of that grid (reflected Gaussian kernel, by FFT), not a pass
+over the data. The grid is also the mergeable state of
+:class:`SmoothCalibration`.
+
+Conventions followed to match ``relplot.smECE`` / ``relplot.smECE_sigma``:
+a grid of max(2000, round(20 / sigma)) // 2 + 1 nodes, evaluation at
+max(round(10 / sigma), 200) points, 1e-4 added to the smoothed density, and
+the bandwidth found by ten bisection steps on sigma < smECE(sigma) (sigma =
+1 if that already holds there; sigma below ``eps`` = 0.001 counts as found).
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+
+from .._config import Kernel, map_threads
+from .._state import Accumulator
+from .._validation import (
+    as_float_array,
+    as_label_array,
+    check_consistent_length,
+    check_labels_in_range,
+    check_not_empty,
+    check_probabilities,
+    check_sample_weight,
+)
+from ._layout import chunk_size
+
+_SPLAT = Kernel(
+    "smooth calibration grid",
+    {"numba": "fastscore.calibration._numba:splat_chunk", "reference": "fastscore.calibration._reference:splat"},
+)
+DENSITY_EPS = 1e-4
+SEARCH_EPS = 1e-3
+SEARCH_STEPS = 10
+# streaming state: the grid of every sigma >= 0.01, and a fine grid for smaller ones
+BASE_GRID = 1001
+FINE_GRID = 40001
+
+
+def grid_size(sigma: float) -> int:
+    """Nodes of the convolution grid for bandwidth sigma (relplot's rule)."""
+    return max(2000, round(20 / sigma)) // 2 + 1
+
+
+def _evaluation_points(sigma: float) -> int:
+    return max(round(10 / sigma), 200)
+
+
+def _check_sigma(sigma) -> float:
+    if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, (int, float, np.floating, np.integer)):
+        raise TypeError(f"sigma must be a number in (0, 1], got {sigma!r}.")
+    sigma = float(sigma)
+    if not 0.0 < sigma <= 1.0:
+        raise ValueError(f"sigma must be in (0, 1], got {sigma}; it is a bandwidth on the probability scale.")
+    return sigma
+
+
+def splat_grid(confidence, outcome, weights, size: int, backend=None) -> np.ndarray:
+    """(2, size) grid: linear splats of w (p - y) and of w (validated values)."""
+    name, kernel = _SPLAT.resolve(backend)
+    if name == "reference":
+        grid, bad = kernel(confidence, outcome, weights, size)
+    else:
+        n = confidence.shape[0]
+        step = chunk_size(n)
+        n_chunks = max(1, -(-n // step))
+        part = np.zeros((n_chunks, 2, size))
+        bads = map_threads(
+            lambda c: kernel(confidence, outcome, weights, size, c * step, min(n, (c + 1) * step), part[c]),
+            range(n_chunks),
+        )
+        grid = part[0]
+        for c in range(1, n_chunks):
+            grid += part[c]
+        bad = min([b for b in bads if b >= 0], default=-1)
+    if bad >= 0:
+        check_probabilities(confidence[bad:bad + 1], "y_prob")
+        raise ValueError(
+            f"y_true holds {outcome[bad].item()!r} at index {bad}; binary labels must be 0 or 1 "
+            f"(map your positive class to 1)."
+        )
+    return grid
+
+
+def _interpolate(points, values):
+    """Piecewise-linear function through (j / (len - 1), values[j]) at ``points`` (relplot's rule)."""
+    last = values.shape[-1] - 1
+    node = np.clip((points * last).astype(np.int64), 0, last - 1)
+    weight = (points - node / last) * last
+    return values[..., node] * (1 - weight) + values[..., node + 1] * weight
+
+
+class _SmoothedGrid:
+    """A splat grid with the FFT of its reflected extension, reused for every sigma."""
+
+    def __init__(self, grid: np.ndarray):
+        self.size = size = grid.shape[1]
+        # reflect the grid at 0 and 1, so that no mass leaks out of [0, 1]
+        extended = np.concatenate([grid[:, ::-1][:, :-1], grid, grid[:, ::-1][:, 1:]], axis=1)
+        self.n_fft = scipy.fft.next_fast_len(extended.shape[1] + size - 1, real=True)
+        self.spectrum = np.fft.rfft(extended, self.n_fft, axis=1)
+        self.nodes = np.linspace(0.0, 1.0, size)
+
+    def ece(self, sigma: float) -> float:
+        size = self.size
+        kernel = np.exp(-(self.nodes - 0.5) ** 2 / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
+        full = np.fft.irfft(self.spectrum * np.fft.rfft(kernel, self.n_fft), self.n_fft, axis=1)
+        # the "valid" part of the convolution starts at size - 1; relplot keeps
+        # size values from the middle of it
+        first = size - 1 + size // 2
+        smoothed = full[:, first:first + size]
+        points = np.linspace(0.0, 1.0, _evaluation_points(sigma))
+        residual, density = _interpolate(points, smoothed)
+        density = density + DENSITY_EPS
+        return float(np.sum(np.abs(residual / density) * density) / np.sum(density))
+
+
+def smooth_ece_from_grid(grid: np.ndarray, sigma: float) -> float:
+    """Smooth ECE at bandwidth sigma from a (2, grid_size(sigma)) splat grid."""
+    return _SmoothedGrid(grid).ece(sigma)
+
+
+def search_sigma(ece_at) -> float:
+    """relplot's bandwidth search: the fixed point of sigma = smECE(sigma), by bisection."""
+    def found(sigma):
+        return sigma < SEARCH_EPS or sigma < ece_at(sigma)
+
+    if found(1.0):
+        return 1.0
+    start, end = 1.0, 0.0
+    for _ in range(SEARCH_STEPS):
+        middle = (start + end) / 2
+        if found(middle):
+            end = middle
+        else:
+            start = middle
+    return start
+
+
+def _confidence_and_outcome(y_true, y_prob, sum_tol):
+    """Binary: (p, y). Multiclass: top-label (max probability, 1[argmax = y])."""
+    if y_prob.ndim == 1:
+        return y_prob, y_true
+    check_probabilities(y_prob, "y_prob", sum_tol=sum_tol)
+    check_labels_in_range(y_true, "y_true", y_prob.shape[1])
+    return y_prob.max(axis=1), (np.argmax(y_prob, axis=1) == y_true).astype(np.int8)
+
+
+def _prepare(y_true, y_prob, sample_weight, sum_tol):
+    y_prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
+    y_true = as_label_array(y_true, "y_true")
+    n = check_consistent_length(y_true=y_true, y_prob=y_prob)
+    check_not_empty(y_prob, "y_prob")
+    weights = check_sample_weight(sample_weight, n)
+    confidence, outcome = _confidence_and_outcome(y_true, y_prob, sum_tol)
+    return np.ascontiguousarray(confidence), np.ascontiguousarray(outcome), weights
+
+
+def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=None, sum_tol=1e-4, backend=None):
+    """Smooth ECE of Blasiok & Nakkiran (2023), as ``relplot.smECE``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        0/1 outcomes, or class ids for multiclass ``y_prob``.
+    y_prob : array-like of shape (n,) or (n, k)
+        Positive-class probabilities, or class probabilities (top-label
+        confidence calibration: the largest probability against correctness).
+    sigma : float in (0, 1], optional
+        Kernel bandwidth; default: relplot's fixed-point search (``smECE``).
+        Given, the value equals ``relplot.smECE_sigma(f, y, sigma)``.
+    return_sigma : bool, default=False
+        Also return the bandwidth used.
+    sample_weight : array-like of shape (n,), optional
+        Weights (counts): an integer weight equals repeating the sample.
+
+    Returns
+    -------
+    float, or (float, float) with ``return_sigma``
+
+    Examples
+    --------
+    >>> from fastscore.calibration import smooth_ece
+    >>> value, sigma = smooth_ece([0, 1, 1, 0, 1], [0.1, 0.9, 0.6, 0.4, 0.7], return_sigma=True)
+    >>> round(value, 4), sigma
+    (0.1628, 0.1630859375)
+    """
+    confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
+    grids = {}
+
+    def ece_at(value):
+        size = grid_size(value)
+        if size not in grids:
+            grids[size] = _SmoothedGrid(splat_grid(confidence, outcome, weights, size, backend))
+        return grids[size].ece(value)
+
+    if sigma is None:
+        sigma = search_sigma(ece_at)
+    else:
+        sigma = _check_sigma(sigma)
+    value = ece_at(sigma)
+    return (value, sigma) if return_sigma else value
+
+
+class SmoothCalibration(Accumulator):
+    """Streaming, mergeable state of the smooth ECE: splat grids, not samples.
+
+    The state holds the grid on which every bandwidth sigma >= 0.01 is
+    computed exactly as :func:`smooth_ece` does (1,001 nodes), and a 40,001
+    node grid for smaller bandwidths. For those, the fine grid's nodes are
+    re-splatted onto the bandwidth's grid, which moves each sample by at most
+    1/40,000 before smoothing: an approximation (relative error below 1e-5
+    in the tests), where :func:`smooth_ece` on all the data is exact.
+
+    Examples
+    --------
+    >>> from fastscore.calibration import SmoothCalibration
+    >>> state = SmoothCalibration().update([0, 1, 1], [0.1, 0.9, 0.6]).update([0, 1], [0.4, 0.7])
+    >>> round(state.compute(), 4)
+    0.1628
+    """
+
+    _params = ()
+    _sums = ("base", "fine", "n_samples")
+
+    def __init__(self, *, sum_tol=1e-4, backend=None):
+        self.sum_tol = sum_tol
+        self.backend = backend
+        self.reset()
+
+    def _initial_state(self):
+        return {"base": np.zeros((2, BASE_GRID)), "fine": np.zeros((2, FINE_GRID)), "n_samples": 0}
+
+    def update(self, y_true, y_prob, *, sample_weight=None):
+        """Add a batch of predictions; returns ``self``."""
+        confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, self.sum_tol)
+        self.base = self.base + splat_grid(confidence, outcome, weights, BASE_GRID, self.backend)
+        self.fine = self.fine + splat_grid(confidence, outcome, weights, FINE_GRID, self.backend)
+        self.n_samples += confidence.shape[0]
+        return self
+
+    def _grid(self, sigma):
+        size = grid_size(sigma)
+        if size == BASE_GRID:
+            return self.base
+        nodes = np.linspace(0.0, 1.0, FINE_GRID)
+        scaled = nodes * (size - 1)
+        node = np.minimum(scaled.astype(np.int64), size - 2)
+        frac = scaled - node
+        grid = np.zeros((2, size))
+        for row in range(2):
+            np.add.at(grid[row], node, (1 - frac) * self.fine[row])
+            np.add.at(grid[row], node + 1, frac * self.fine[row])
+        return grid
+
+    def compute(self, sigma=None, *, return_sigma=False):
+        """Smooth ECE of everything seen so far (bandwidth searched unless given)."""
+        if self.n_samples == 0:
+            raise ValueError("no samples were added; call update() with at least one sample before compute().")
+        cache = {}
+
+        def ece_at(value):
+            size = grid_size(value)
+            if size not in cache:
+                cache[size] = _SmoothedGrid(self._grid(value))
+            return cache[size].ece(value)
+
+        sigma = search_sigma(ece_at) if sigma is None else _check_sigma(sigma)
+        value = ece_at(sigma)
+        return (value, sigma) if return_sigma else value
