@@ -113,3 +113,29 @@ def test_numpy_argmax_bincount_ece(benchmark, toplabel):
     value = benchmark.pedantic(numpy_toplabel_ece, toplabel, rounds=5, iterations=1)
     benchmark.extra_info["NumPy peak extra memory (MB)"] = round(_peak_extra_memory(numpy_toplabel_ece, *toplabel) / 1e6, 1)
     assert value == pytest.approx(calibration_report(*toplabel).ece, abs=1e-9)
+
+
+# smooth ECE, 1M binary predictions -------------------------------------------
+
+@pytest.fixture(scope="module")
+def binary_1m(binary):
+    return binary[0][:1_000_000], binary[1][:1_000_000]
+
+
+@pytest.mark.benchmark(group="smooth ECE 1M binary")
+def test_fastscore_smooth_ece(benchmark, binary_1m):
+    from fastscore.calibration import smooth_ece
+
+    smooth_ece(*binary_1m)
+    benchmark(smooth_ece, *binary_1m)
+
+
+@pytest.mark.benchmark(group="smooth ECE 1M binary")
+def test_relplot_smECE(benchmark, binary_1m):
+    import relplot
+
+    from fastscore.calibration import smooth_ece
+
+    y_true, y_prob = binary_1m
+    value = benchmark.pedantic(relplot.smECE, (y_prob, y_true.astype(np.float64)), rounds=5, iterations=1)
+    assert value == pytest.approx(smooth_ece(y_true, y_prob), rel=1e-9)

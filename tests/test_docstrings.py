@@ -8,6 +8,7 @@ MODULES = [
     "fastscore._config",
     "fastscore.calibration.binned",
     "fastscore.calibration.smooth",
+    "fastscore.calibration.sorted",
     "fastscore.datasets",
     "fastscore.dask",
     "fastscore.diversity.vendi",

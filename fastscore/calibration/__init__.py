@@ -13,6 +13,7 @@ from .binned import (
     uniform_edges,
 )
 from .smooth import SmoothCalibration, smooth_ece
+from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce
 
 __all__ = [
     "BinnedCalibration",
@@ -28,4 +29,9 @@ __all__ = [
     "uniform_edges",
     "SmoothCalibration",
     "smooth_ece",
+    "adaptive_ece",
+    "debiased_ece",
+    "equal_mass_edges",
+    "ks_error",
+    "mmce",
 ]

@@ -203,3 +203,20 @@ def splat_chunk(confidence, outcome, weights, grid_size, start, stop, out):
         out[1, node] += (1.0 - frac) * w
         out[1, node + 1] += frac * w
     return -1
+
+
+@njit(cache=True, nogil=True)
+def sorted_kernel_sum(confidence, residual, width):
+    """sum_ij a_i a_j exp(-|r_i - r_j| / width) for r sorted ascending, in O(n).
+
+    For j < i the kernel factorises, exp(-(r_i - r_j) / w) =
+    exp(-(r_i - r_{i-1}) / w) * exp(-(r_{i-1} - r_j) / w), so the sum over
+    earlier points is carried along with factors <= 1 (no overflow).
+    """
+    total = 0.0
+    carried = 0.0
+    for i in range(confidence.shape[0]):
+        if i > 0:
+            carried = (carried + residual[i - 1]) * np.exp(-(confidence[i] - confidence[i - 1]) / width)
+        total += residual[i] * (residual[i] + 2.0 * carried)
+    return total

@@ -117,3 +117,10 @@ def splat(confidence, outcome, weights, grid_size):
         np.add.at(grid[row], node, (1 - frac) * values)
         np.add.at(grid[row], node + 1, frac * values)
     return grid, -1
+
+
+def kernel_sum(confidence, residual, width):
+    """sum_ij a_i a_j exp(-|r_i - r_j| / width), the O(n^2) definition."""
+    r = np.asarray(confidence, dtype=np.float64)
+    a = np.asarray(residual, dtype=np.float64)
+    return float(a @ np.exp(-np.abs(r[:, None] - r[None, :]) / width) @ a)
