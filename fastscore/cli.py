@@ -117,6 +117,13 @@ def _cmd_calibration(args) -> int:
         print(json.dumps(_jsonable(report.to_dict()), indent=2))
     else:
         print(format_calibration(report))
+    if args.plot:
+        from .calibration import reliability_diagram
+
+        figure = reliability_diagram(y_true, y_prob, n_bins=args.n_bins, mode=args.mode, closed=args.closed)
+        figure.savefig(args.plot, dpi=120, bbox_inches="tight")
+        if not args.json:
+            print(f"reliability diagram written to {args.plot}")
     return 0
 
 
@@ -254,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibration.add_argument("--y-true", default="y_true", help="name of the label array or column")
     calibration.add_argument("--y-prob", default="y_prob", help="name of the probability array or column")
     calibration.add_argument("--json", action="store_true", help="print the report as JSON")
+    calibration.add_argument("--plot", metavar="PNG", help="also write a reliability diagram (needs matplotlib)")
     calibration.set_defaults(run=_cmd_calibration)
 
     vendi = commands.add_parser("vendi", help="Vendi score of embeddings (or a similarity matrix) in a .npy file")

@@ -99,3 +99,10 @@ def test_vendi_command(capsys, tmp_path):
     assert code == 0 and "4.000000" in out
     code, _, err = run(capsys, "vendi", str(tmp_path / "K.npy"), "--K")
     assert code == 2 and "normalize=True" in err
+
+
+def test_calibration_plot(capsys, files):
+    path = files / "diagram.png"
+    code, out, _ = run(capsys, "calibration", str(files / "binary.npy"), "--plot", str(path))
+    assert code == 0 and "reliability diagram written" in out
+    assert path.read_bytes()[:4] == b"\x89PNG"

@@ -9,6 +9,7 @@ MODULES = [
     "fastscore.calibration.binned",
     "fastscore.calibration.smooth",
     "fastscore.calibration.sorted",
+    "fastscore.calibration.diagram",
     "fastscore.datasets",
     "fastscore.dask",
     "fastscore.diversity.vendi",

@@ -13,6 +13,7 @@ from .binned import (
     uniform_edges,
 )
 from .smooth import SmoothCalibration, smooth_ece
+from .diagram import reliability_diagram
 from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "equal_mass_edges",
     "ks_error",
     "mmce",
+    "reliability_diagram",
 ]

@@ -106,17 +106,19 @@ class _SmoothedGrid:
         self.spectrum = np.fft.rfft(extended, self.n_fft, axis=1)
         self.nodes = np.linspace(0.0, 1.0, size)
 
-    def ece(self, sigma: float) -> float:
+    def curve(self, sigma: float, points: np.ndarray):
+        """Smoothed (residual, density) at ``points``; E[p - y | p = t] = residual / density."""
         size = self.size
         kernel = np.exp(-(self.nodes - 0.5) ** 2 / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
         full = np.fft.irfft(self.spectrum * np.fft.rfft(kernel, self.n_fft), self.n_fft, axis=1)
         # the "valid" part of the convolution starts at size - 1; relplot keeps
         # size values from the middle of it
         first = size - 1 + size // 2
-        smoothed = full[:, first:first + size]
-        points = np.linspace(0.0, 1.0, _evaluation_points(sigma))
-        residual, density = _interpolate(points, smoothed)
-        density = density + DENSITY_EPS
+        residual, density = _interpolate(points, full[:, first:first + size])
+        return residual, density + DENSITY_EPS
+
+    def ece(self, sigma: float) -> float:
+        residual, density = self.curve(sigma, np.linspace(0.0, 1.0, _evaluation_points(sigma)))
         return float(np.sum(np.abs(residual / density) * density) / np.sum(density))
 
 
@@ -205,6 +207,49 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         sigma = _check_sigma(sigma)
     value = ece_at(sigma)
     return (value, sigma) if return_sigma else value
+
+
+def smooth_calibration_curve(y_true, y_prob, *, sigma=None, points=200, sample_weight=None, sum_tol=1e-4,
+                             backend=None):
+    """The kernel-smoothed calibration curve behind :func:`smooth_ece`.
+
+    Returns
+    -------
+    t : ndarray of shape (points,)
+        Evaluation points on [0, 1].
+    outcome : ndarray
+        Smoothed mean outcome E[y | p = t] (relplot's curve).
+    density : ndarray
+        Smoothed density of the predictions at t (its scale: sample weight).
+    sigma : float
+        The bandwidth (searched as in :func:`smooth_ece` unless given).
+
+    Examples
+    --------
+    >>> from fastscore.calibration.smooth import smooth_calibration_curve
+    >>> t, outcome, density, sigma = smooth_calibration_curve([0, 1, 1, 0, 1], [0.1, 0.9, 0.6, 0.4, 0.7])
+    >>> t.shape, round(sigma, 4)
+    ((200,), 0.1631)
+    """
+    confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
+    grids = {}
+
+    def smoothed(value):
+        size = grid_size(value)
+        if size not in grids:
+            grids[size] = _SmoothedGrid(splat_grid(confidence, outcome, weights, size, backend))
+        return grids[size]
+
+    sigma = search_sigma(lambda value: smoothed(value).ece(value)) if sigma is None else _check_sigma(sigma)
+    t = np.linspace(0.0, 1.0, check_points(points))
+    residual, density = smoothed(sigma).curve(sigma, t)
+    return t, t - residual / density, density, sigma
+
+
+def check_points(points) -> int:
+    from .._validation import check_positive_int
+
+    return check_positive_int(points, "points", minimum=2)
 
 
 class SmoothCalibration(Accumulator):
