@@ -1,6 +1,7 @@
 """Layout of the binned-calibration state, shared by every backend.
 
-Per bin (last axis of ``stats``):
+Per bin (last axis of ``stats``; with y in {0, 1} these are the sums of
+w, w*p and w*p**2 over each outcome, what the bin-level bootstrap needs):
 
 =====  ======================  ====================================
 index  name                    sum over the samples in the bin of
@@ -10,6 +11,7 @@ index  name                    sum over the samples in the bin of
 2      SUM_OUTCOME             w * y
 3      SUM_CONF_SQ             w * p**2
 4      SUM_CONF_OUTCOME        w * p * y
+5      SUM_CONF_SQ_OUTCOME     w * p**2 * y
 =====  ======================  ====================================
 
 ``p`` is the binned probability (the positive-class probability in binary
@@ -27,8 +29,8 @@ Sums are float64 whatever the input dtype. Compiled kernels accumulate per
 chunk of rows (``chunk_size``, a function of n only) and the chunks are added
 in order, so that results do not depend on the number of threads.
 """
-WEIGHT, SUM_CONF, SUM_OUTCOME, SUM_CONF_SQ, SUM_CONF_OUTCOME = range(5)
-N_STATS = 5
+WEIGHT, SUM_CONF, SUM_OUTCOME, SUM_CONF_SQ, SUM_CONF_OUTCOME, SUM_CONF_SQ_OUTCOME = range(6)
+N_STATS = 6
 BRIER, CORRECT, CONFIDENCE, TOTAL_WEIGHT = range(4)
 N_TOTALS = 4
 

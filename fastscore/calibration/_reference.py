@@ -19,9 +19,9 @@ def _bin_of(values, edges_row, right):
 
 
 def _bin_sums(bins, n_bins, w, p, y):
-    """The five per-bin sums of ``_layout`` for binned values p with outcomes y."""
+    """The per-bin sums of ``_layout`` for binned values p with outcomes y."""
     stats = np.empty((n_bins, N_STATS))
-    for column, values in enumerate((w, w * p, w * y, w * p * p, w * p * y)):
+    for column, values in enumerate((w, w * p, w * y, w * p * p, w * p * y, w * p * p * y)):
         stats[:, column] = np.bincount(bins, weights=values, minlength=n_bins)
     return stats
 

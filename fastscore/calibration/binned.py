@@ -24,7 +24,7 @@ from .._validation import (
     check_positive_int,
     check_sample_weight,
 )
-from ._layout import SUM_CONF, SUM_CONF_OUTCOME, SUM_CONF_SQ, SUM_OUTCOME, WEIGHT
+from ._layout import SUM_CONF, SUM_CONF_OUTCOME, SUM_CONF_SQ, SUM_CONF_SQ_OUTCOME, SUM_OUTCOME, WEIGHT
 from ._layout import BRIER, CONFIDENCE, CORRECT, N_STATS, N_TOTALS, TOTAL_WEIGHT, chunk_size
 
 MODES = ("binary", "top-label", "classwise")
@@ -76,13 +76,14 @@ def _binned_sums(mode, backend, y_true, y_prob, weights, edges, uniform, right, 
     for c in range(1, n_chunks):
         acc += part[c]
         totals += part_totals[c]
-    # (rows, y, [w, w p, w p^2]) -> the five columns of _layout
+    # (rows, y, [w, w p, w p^2]) -> the columns of _layout
     stats = np.empty((n_rows, N_STATS))
     stats[:, WEIGHT] = acc[:, 0, 0] + acc[:, 1, 0]
     stats[:, SUM_CONF] = acc[:, 0, 1] + acc[:, 1, 1]
     stats[:, SUM_OUTCOME] = acc[:, 1, 0]
     stats[:, SUM_CONF_SQ] = acc[:, 0, 2] + acc[:, 1, 2]
     stats[:, SUM_CONF_OUTCOME] = acc[:, 1, 1]
+    stats[:, SUM_CONF_SQ_OUTCOME] = acc[:, 1, 2]
     if mode == "classwise":
         stats = stats.reshape(y_prob.shape[1], n_bins, N_STATS)
     return stats, totals, min(bad) if bad else -1
@@ -142,6 +143,11 @@ class CalibrationReport:
         or (n_classes, n_bins) in classwise mode.
     class_ece : ndarray or None
         Per-class ECE in classwise mode.
+    intervals : dict or None
+        With ``ci``: {metric: (low, high)} bootstrap percentile intervals
+        (see :mod:`fastscore.calibration.bootstrap`).
+    ci : float or None
+        Their level.
     """
 
     mode: str
@@ -163,6 +169,8 @@ class CalibrationReport:
     bin_confidence: np.ndarray
     bin_outcome: np.ndarray
     class_ece: np.ndarray | None = None
+    intervals: dict | None = None
+    ci: float | None = None
 
     def to_dict(self) -> dict:
         """Plain Python types only (arrays become lists; NaN stays NaN)."""
@@ -173,6 +181,8 @@ class CalibrationReport:
                 value = value.tolist()
             elif isinstance(value, BrierDecomposition):
                 value = value.to_dict()
+            elif isinstance(value, dict):
+                value = {name: list(bounds) for name, bounds in value.items()}
             out[field.name] = value
         return out
 
@@ -356,8 +366,30 @@ class BinnedCalibration(Accumulator):
                 other.n_classes, other.stats = self.n_classes, np.zeros_like(self.stats)
         return super().merge(other)
 
-    def compute(self) -> CalibrationReport:
-        """The :class:`CalibrationReport` of everything seen so far."""
+    def compute(self, *, ci=None, n_boot=1000, seed=None) -> CalibrationReport:
+        """The :class:`CalibrationReport` of everything seen so far.
+
+        With ``ci`` (e.g. 0.95), ECE, MCE and RMSCE get bootstrap intervals
+        resampled from the bin statistics (the "bins" scheme of
+        :mod:`fastscore.calibration.bootstrap`; cost independent of n).
+        """
+        report = self._compute()
+        if ci is None:
+            return report
+        from .bootstrap import bin_replicates, check_bootstrap, percentile_interval
+
+        check_bootstrap(ci, n_boot, "bins")
+        if self.mode == "classwise":
+            raise ValueError("bin-level intervals need binary or top-label mode; use calibration_report(..., "
+                             "bootstrap='exact') for classwise intervals.")
+        if not np.isclose(self.totals[TOTAL_WEIGHT], self.n_samples):
+            raise ValueError("bin-level intervals need unweighted samples; use calibration_report(..., "
+                             "bootstrap='exact') with sample weights.")
+        replicates = bin_replicates(self.stats, n_boot, np.random.default_rng(seed))
+        intervals = {name: percentile_interval(values, ci) for name, values in replicates.items()}
+        return dataclasses.replace(report, intervals=intervals, ci=float(ci))
+
+    def _compute(self) -> CalibrationReport:
         if self.n_samples == 0:
             raise ValueError("no samples were added; call update() with at least one sample before compute().")
         total = self.totals[TOTAL_WEIGHT]
@@ -418,7 +450,8 @@ def _resolve_mode(mode, y_prob: np.ndarray) -> str:
 
 
 def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="auto", closed="left",
-                       sample_weight=None, sum_tol=1e-4, backend=None) -> CalibrationReport:
+                       sample_weight=None, sum_tol=1e-4, ci=None, n_boot=1000, seed=None, bootstrap="auto",
+                       backend=None) -> CalibrationReport:
     """All binned calibration metrics from one pass over the data.
 
     Parameters
@@ -441,6 +474,17 @@ def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="a
         Non-negative weights (Poisson weights give a bootstrap replicate).
     sum_tol : float or None, default=1e-4
         Allowed |row sum - 1| of a multiclass ``y_prob``; None skips the check.
+    ci : float in (0, 1), optional
+        Add bootstrap percentile intervals at this level (``report.intervals``).
+    n_boot : int, default=1000
+        Bootstrap replicates.
+    seed : int, optional
+        Seed of the bootstrap: the same seed gives the same intervals.
+    bootstrap : {"auto", "bins", "exact"}, default="auto"
+        "bins": resample the per-bin statistics (ECE, MCE, RMSCE; cost
+        independent of n); "exact": Poisson weights per sample and a pass
+        per replicate (every metric). "auto" is "bins" for unweighted binary
+        or top-label data, else "exact". See :mod:`fastscore.calibration.bootstrap`.
     backend : {"auto", "numba", "cython", "reference"}, optional
 
     Returns
@@ -471,7 +515,31 @@ def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="a
             edges = np.stack([quantile_edges(y_prob[:, k], n_bins) for k in range(y_prob.shape[1])])
         state = BinnedCalibration(mode=mode, edges=edges, closed=closed, sum_tol=sum_tol, backend=backend,
                                   n_classes=state.n_classes, strategy="quantile")
-    return state.update(y_true, y_prob, sample_weight=weights).compute()
+    template = state.empty_like()
+    state.update(y_true, y_prob, sample_weight=weights)
+    if ci is None:
+        return state.compute()
+    from .bootstrap import ALL_FIELDS, check_bootstrap, percentile_interval
+
+    check_bootstrap(ci, n_boot, bootstrap)
+    if bootstrap == "auto":
+        bootstrap = "exact" if mode == "classwise" or weights is not None else "bins"
+    if bootstrap == "bins":
+        return state.compute(ci=ci, n_boot=n_boot, seed=seed)
+    rng = np.random.default_rng(seed)
+    replicates = {name: np.empty(n_boot) for name in ALL_FIELDS}
+    for r in range(n_boot):
+        counts = rng.poisson(1.0, size=n).astype(np.float64)
+        resampled = template.copy().update(y_true, y_prob, sample_weight=counts if weights is None else counts * weights)
+        if resampled.totals[TOTAL_WEIGHT] > 0:
+            replica = resampled.compute()
+            for name in ALL_FIELDS:
+                replicates[name][r] = getattr(replica, name)
+        else:  # every sample drawn 0 times (only for tiny n)
+            for name in ALL_FIELDS:
+                replicates[name][r] = np.nan
+    intervals = {name: percentile_interval(values, ci) for name, values in replicates.items()}
+    return dataclasses.replace(state.compute(), intervals=intervals, ci=float(ci))
 
 
 def _one_metric(name, doc_example):
