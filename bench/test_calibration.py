@@ -139,3 +139,24 @@ def test_relplot_smECE(benchmark, binary_1m):
     y_true, y_prob = binary_1m
     value = benchmark.pedantic(relplot.smECE, (y_prob, y_true.astype(np.float64)), rounds=5, iterations=1)
     assert value == pytest.approx(smooth_ece(y_true, y_prob), rel=1e-9)
+
+
+# 1,000 bootstrap replicates of the binned report, 10M predictions ------------
+
+@pytest.mark.benchmark(group="binary 10M: 1,000 bootstrap replicates of the report")
+def test_fastscore_report_bootstrap_1000(benchmark, binary):
+    from fastscore.calibration import BinnedCalibration
+
+    state = BinnedCalibration().update(*binary)  # the state is built once; replicates cost O(bins)
+    report = benchmark(state.compute, ci=0.95, n_boot=1000, seed=0)
+    assert report.intervals["ece"][0] <= report.ece <= report.intervals["ece"][1] + 1e-3
+
+
+@pytest.mark.benchmark(group="binary 10M: 1,000 bootstrap replicates of the report")
+def test_numpy_one_bincount_ece_pass(benchmark, binary):
+    benchmark.pedantic(numpy_bincount_ece, binary, rounds=5, iterations=1)
+
+
+@pytest.mark.benchmark(group="binary 10M: 1,000 bootstrap replicates of the report")
+def test_numpy_one_floor_bincount_ece_pass(benchmark, binary):
+    benchmark.pedantic(numpy_floor_ece, binary, rounds=5, iterations=1)
