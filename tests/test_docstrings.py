@@ -10,6 +10,7 @@ MODULES = [
     "fastscore.calibration.smooth",
     "fastscore.calibration.sorted",
     "fastscore.calibration.diagram",
+    "fastscore.calibration.kde",
     "fastscore.datasets",
     "fastscore.dask",
     "fastscore.diversity.vendi",

@@ -14,6 +14,7 @@ from .binned import (
 )
 from .smooth import SmoothCalibration, smooth_ece
 from .diagram import reliability_diagram
+from .kde import kde_ece
 from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "ks_error",
     "mmce",
     "reliability_diagram",
+    "kde_ece",
 ]

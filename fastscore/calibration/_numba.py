@@ -220,3 +220,33 @@ def sorted_kernel_sum(confidence, residual, width):
             carried = (carried + residual[i - 1]) * np.exp(-(confidence[i] - confidence[i - 1]) / width)
         total += residual[i] * (residual[i] + 2.0 * carried)
     return total
+
+
+@njit(cache=True, nogil=True)
+def triweight_sums(points, positive, grid, bandwidth):
+    """For each grid value x: sum_j K(x - points_j) over all points and over the positive ones.
+
+    K is the triweight kernel with standard deviation ``bandwidth`` (support
+    radius 3 * bandwidth). ``points`` must be sorted ascending, as must
+    ``grid``: a window of the points within the support slides along.
+    """
+    radius = 3.0 * bandwidth
+    scale = 35.0 / 32.0 / radius
+    total = np.zeros(grid.shape[0])
+    on_positive = np.zeros(grid.shape[0])
+    first = 0
+    n = points.shape[0]
+    for g in range(grid.shape[0]):
+        x = grid[g]
+        while first < n and points[first] <= x - radius:
+            first += 1
+        j = first
+        while j < n and points[j] < x + radius:
+            u = (x - points[j]) / radius
+            k = 1.0 - u * u
+            value = scale * k * k * k
+            total[g] += value
+            if positive[j]:
+                on_positive[g] += value
+            j += 1
+    return total, on_positive

@@ -124,3 +124,11 @@ def kernel_sum(confidence, residual, width):
     r = np.asarray(confidence, dtype=np.float64)
     a = np.asarray(residual, dtype=np.float64)
     return float(a @ np.exp(-np.abs(r[:, None] - r[None, :]) / width) @ a)
+
+
+def triweight_sums(points, positive, grid, bandwidth):
+    """sum_j K(x - points_j), all and positive points, for every x of ``grid`` (direct)."""
+    radius = 3.0 * bandwidth
+    u = (np.asarray(grid)[:, None] - np.asarray(points)[None, :]) / radius
+    kernel = np.where(np.abs(u) < 1, 35.0 / 32.0 / radius * (1 - u**2) ** 3, 0.0)
+    return kernel.sum(axis=1), kernel[:, np.asarray(positive, dtype=bool)].sum(axis=1)
