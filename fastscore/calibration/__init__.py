@@ -15,7 +15,7 @@ from .binned import (
 from .smooth import SmoothCalibration, smooth_ece
 from .diagram import reliability_diagram
 from .kde import kde_ece
-from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce
+from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce, sorted_estimates
 
 __all__ = [
     "BinnedCalibration",
@@ -38,4 +38,5 @@ __all__ = [
     "mmce",
     "reliability_diagram",
     "kde_ece",
+    "sorted_estimates",
 ]

@@ -111,3 +111,22 @@ def test_bad_input():
         mmce([0, 1], [0.2, 0.4], width=0)
     with pytest.raises(ValueError, match="n_bins"):
         adaptive_ece([0, 1], [0.2, 0.4], n_bins=0)
+
+
+def test_mmce_by_hand():
+    # residuals y - p sorted by p: -0.2, -0.3, 0.4, 0.1 at p = 0.2, 0.3, 0.6, 0.9
+    a = np.array([-0.2, -0.3, 0.4, 0.1])
+    r = np.array([0.2, 0.3, 0.6, 0.9])
+    total = sum(a[i] * a[j] * np.exp(-abs(r[i] - r[j]) / 0.4) for i in range(4) for j in range(4))
+    assert mmce([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]) == pytest.approx(np.sqrt(total) / 4)
+
+
+def test_one_sort_equals_the_separate_estimators(multiclass_data):
+    from fastscore.calibration import sorted_estimates
+
+    y, p = multiclass_data
+    for mode in ("top-label", "classwise"):
+        together = sorted_estimates(y, p, mode=mode, n_bins=12, width=0.3)
+        assert together["adaptive_ece"] == adaptive_ece(y, p, mode=mode, n_bins=12)
+        assert together["ks_error"] == ks_error(y, p, mode=mode)
+        assert together["mmce"] == mmce(y, p, mode=mode, width=0.3)
