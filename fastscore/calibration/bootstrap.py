@@ -63,3 +63,19 @@ def bin_replicates(stats: np.ndarray, n_boot: int, rng: np.random.Generator) -> 
             "mce": np.nanmax(np.where(weight > 0, gap, -np.inf), axis=-1),
             "rmsce": np.sqrt(np.nansum(weight * gap**2, axis=-1) / n),
         }
+
+
+def poisson_bootstrap(estimator, y_true, y_prob, ci, n_boot, seed, **options):
+    """(value, (low, high)): ``estimator`` on the data, and a percentile interval
+    over replicates in which each sample is repeated a Poisson(1) number of times."""
+    check_bootstrap(ci, n_boot, "exact")
+    value = estimator(y_true, y_prob, **options)
+    y_true, y_prob = np.asarray(y_true), np.asarray(y_prob)
+    rng = np.random.default_rng(seed)
+    n = y_true.shape[0]
+    replicates = np.full(n_boot, np.nan)
+    for r in range(n_boot):
+        drawn = np.repeat(np.arange(n), rng.poisson(1.0, size=n))
+        if drawn.size:
+            replicates[r] = estimator(y_true[drawn], y_prob[drawn], **options)
+    return value, percentile_interval(replicates, ci)

@@ -61,7 +61,8 @@ def _kde_ece_1d(probs, labels, order, bandwidth, grid, sums):
     return _trapezoid(integrand, x) / _trapezoid(density, x)
 
 
-def kde_ece(y_true, y_prob, *, mode="auto", order=1, bandwidth=None, grid=8193, backend=None) -> float:
+def kde_ece(y_true, y_prob, *, mode="auto", order=1, bandwidth=None, grid=8193, ci=None, n_boot=200, seed=None,
+            backend=None):
     """KDE-based ECE of Zhang et al. (2020) (see the module docstring for the conventions).
 
     Parameters
@@ -75,6 +76,10 @@ def kde_ece(y_true, y_prob, *, mode="auto", order=1, bandwidth=None, grid=8193, 
         The kernel's standard deviation; default: the authors' rule.
     grid : int, default=8193
         Points of the trapezoid rule on [0, 1].
+    ci, n_boot, seed
+        With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``, a
+        Poisson-bootstrap percentile interval (the bandwidth re-chosen in
+        every replicate).
 
     Examples
     --------
@@ -85,6 +90,11 @@ def kde_ece(y_true, y_prob, *, mode="auto", order=1, bandwidth=None, grid=8193, 
     >>> round(kde_ece(rng.random(2000) < p, p), 2)  # calibrated by construction
     0.02
     """
+    if ci is not None:
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(kde_ece, y_true, y_prob, ci, n_boot, seed, mode=mode, order=order,
+                                 bandwidth=bandwidth, grid=grid, backend=backend)
     order = check_positive_int(order, "order")
     grid = check_positive_int(grid, "grid", minimum=3)
     if bandwidth is not None and not (isinstance(bandwidth, (int, float)) and 0 < bandwidth < 1):

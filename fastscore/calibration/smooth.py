@@ -163,7 +163,8 @@ def _prepare(y_true, y_prob, sample_weight, sum_tol):
     return np.ascontiguousarray(confidence), np.ascontiguousarray(outcome), weights
 
 
-def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=None, sum_tol=1e-4, backend=None):
+def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=None, sum_tol=1e-4, ci=None,
+               n_boot=200, seed=None, backend=None):
     """Smooth ECE of Blasiok & Nakkiran (2023), as ``relplot.smECE``.
 
     Parameters
@@ -180,6 +181,10 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         Also return the bandwidth used.
     sample_weight : array-like of shape (n,), optional
         Weights (counts): an integer weight equals repeating the sample.
+    ci, n_boot, seed
+        With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
+        Poisson-bootstrap percentile interval, the bandwidth searched again
+        in every replicate unless ``sigma`` is given.
 
     Returns
     -------
@@ -192,6 +197,13 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
     >>> round(value, 4), sigma
     (0.1628, 0.1630859375)
     """
+    if ci is not None:
+        if return_sigma or sample_weight is not None:
+            raise ValueError("ci cannot be combined with return_sigma or sample_weight; call smooth_ece twice.")
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(smooth_ece, y_true, y_prob, ci, n_boot, seed, sigma=sigma, sum_tol=sum_tol,
+                                 backend=backend)
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
     grids = {}
 

@@ -83,7 +83,7 @@ def _bin_stats(p, y, edges):
     return state.update(y, p).stats
 
 
-def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True) -> float:
+def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True, ci=None, n_boot=200, seed=None):
     """L_p calibration error over equal-mass bins; for p = 2, debiased (Kumar et al. 2019).
 
     Equal to ``calibration.lower_bound_scaling_ce(probs, labels, p, debias,
@@ -96,6 +96,10 @@ def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True) ->
     ``mode="classwise"`` (their "marginal") averages the classes' p-th
     powers. ``debias`` only applies to p = 2 (other p give the plug-in).
 
+    With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
+    Poisson-bootstrap percentile interval from ``n_boot`` replicates, seeded
+    by ``seed``.
+
     Examples
     --------
     >>> from fastscore.calibration import debiased_ece
@@ -105,6 +109,11 @@ def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True) ->
     >>> debiased_ece(y, p, n_bins=2)  # the variance of 3 outcomes per bin exceeds the error
     0.0
     """
+    if ci is not None:
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(debiased_ece, y_true, y_prob, ci, n_boot, seed, mode=mode, n_bins=n_bins, p=p,
+                                 debias=debias)
     n_bins = check_positive_int(n_bins, "n_bins")
     p = check_positive_int(p, "p")
     mode, columns = _columns(y_true, y_prob, mode)
@@ -158,12 +167,16 @@ def _check_width(width):
     return float(width)
 
 
-def adaptive_ece(y_true, y_prob, *, mode="auto", n_bins=15) -> float:
+def adaptive_ece(y_true, y_prob, *, mode="auto", n_bins=15, ci=None, n_boot=200, seed=None):
     """ECE over equal-mass bins cut at ranks: every bin holds n // n_bins or one more sample.
 
     Samples are ordered by a stable sort of their probability, so ties are
     split by input order. ``mode="classwise"`` is Nixon et al.'s ACE: the
     mean over classes of each class's adaptive ECE.
+
+    With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
+    Poisson-bootstrap percentile interval from ``n_boot`` replicates, seeded
+    by ``seed``.
 
     Examples
     --------
@@ -171,16 +184,24 @@ def adaptive_ece(y_true, y_prob, *, mode="auto", n_bins=15) -> float:
     >>> round(adaptive_ece([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=2), 4)
     0.25
     """
+    if ci is not None:
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(adaptive_ece, y_true, y_prob, ci, n_boot, seed, mode=mode, n_bins=n_bins)
     n_bins = check_positive_int(n_bins, "n_bins")
     _, columns = _columns(y_true, y_prob, mode)
     return float(np.mean([_adaptive_from_sorted(p, r, n_bins) for p, _, r in _sorted_columns(columns)]))
 
 
-def ks_error(y_true, y_prob, *, mode="auto") -> float:
+def ks_error(y_true, y_prob, *, mode="auto", ci=None, n_boot=200, seed=None):
     """Kolmogorov-Smirnov calibration error (Gupta et al. 2021).
 
     With the samples sorted by probability, the largest absolute partial sum
     of (y - p) / n. ``mode="classwise"`` averages the classes.
+
+    With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
+    Poisson-bootstrap percentile interval from ``n_boot`` replicates, seeded
+    by ``seed``.
 
     Examples
     --------
@@ -188,11 +209,15 @@ def ks_error(y_true, y_prob, *, mode="auto") -> float:
     >>> round(ks_error([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3]), 4)
     0.125
     """
+    if ci is not None:
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(ks_error, y_true, y_prob, ci, n_boot, seed, mode=mode)
     _, columns = _columns(y_true, y_prob, mode)
     return float(np.mean([_ks_from_sorted(r) for _, _, r in _sorted_columns(columns)]))
 
 
-def mmce(y_true, y_prob, *, mode="auto", width=0.4, backend=None) -> float:
+def mmce(y_true, y_prob, *, mode="auto", width=0.4, ci=None, n_boot=200, seed=None, backend=None):
     """Maximum mean calibration error (Kumar et al. 2018), Laplacian kernel.
 
     sqrt(sum_ij (y_i - p_i)(y_j - p_j) exp(-|p_i - p_j| / width)) / n,
@@ -200,12 +225,20 @@ def mmce(y_true, y_prob, *, mode="auto", width=0.4, backend=None) -> float:
     Laplacian kernel factorises along the sorted order). ``width`` = 0.4 as
     in Kumar et al. and netcal. ``mode="classwise"`` averages the classes.
 
+    With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
+    Poisson-bootstrap percentile interval from ``n_boot`` replicates, seeded
+    by ``seed``.
+
     Examples
     --------
     >>> from fastscore.calibration import mmce
     >>> round(mmce([1, 0], [0.5, 0.5]), 4)
     0.0
     """
+    if ci is not None:
+        from .bootstrap import poisson_bootstrap
+
+        return poisson_bootstrap(mmce, y_true, y_prob, ci, n_boot, seed, mode=mode, width=width, backend=backend)
     width = _check_width(width)
     _, columns = _columns(y_true, y_prob, mode)
     _, kernel_sum = _KERNEL_SUM.resolve(backend)

@@ -86,3 +86,32 @@ def test_bad_bootstrap_options(sample):
         calibration_report(y, p, ci=0.9, n_boot=0)
     with pytest.raises(ValueError, match="bootstrap='jackknife'"):
         calibration_report(y, p, ci=0.9, bootstrap="jackknife")
+
+
+@pytest.mark.parametrize("name", ["smooth_ece", "debiased_ece", "adaptive_ece", "ks_error", "mmce", "kde_ece"])
+def test_estimator_intervals_agree_with_resample_and_recompute(sample, name):
+    import fastscore.calibration as calibration
+
+    estimator = getattr(calibration, name)
+    y, p = sample
+    y, p = y[:800], p[:800]
+    value, (low, high) = estimator(y, p, ci=0.9, n_boot=300, seed=2)
+    assert value == estimator(y, p)
+    again = estimator(y, p, ci=0.9, n_boot=300, seed=2)
+    assert again == (value, (low, high))
+    rng = np.random.default_rng(7)
+    plain = [estimator(y[i], p[i]) for i in (rng.integers(0, 800, 800) for _ in range(300))]
+    expected = np.quantile(plain, [0.05, 0.95])
+    width = expected[1] - expected[0]
+    assert abs(low - expected[0]) < 0.25 * width + 1e-4
+    assert abs(high - expected[1]) < 0.25 * width + 1e-4
+
+
+def test_estimator_interval_errors(sample):
+    from fastscore.calibration import ks_error, smooth_ece
+
+    y, p = sample
+    with pytest.raises(ValueError, match="n_boot"):
+        ks_error(y, p, ci=0.9, n_boot=0)
+    with pytest.raises(ValueError, match="return_sigma"):
+        smooth_ece(y, p, ci=0.9, return_sigma=True)
