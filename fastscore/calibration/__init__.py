@@ -1,5 +1,6 @@
 """Calibration metrics: binned ECE/MCE/RMSCE, Brier and its decomposition, Balance score, smooth ECE."""
 from .binned import (
+    ace,
     BinnedCalibration,
     BrierDecomposition,
     CalibrationReport,
@@ -18,6 +19,7 @@ from .kde import kde_ece
 from .sorted import adaptive_ece, debiased_ece, equal_mass_edges, ks_error, mmce, sorted_estimates
 
 __all__ = [
+    "ace",
     "BinnedCalibration",
     "BrierDecomposition",
     "CalibrationReport",

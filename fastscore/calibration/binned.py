@@ -124,6 +124,9 @@ class CalibrationReport:
         over the bins. In classwise mode: the mean over classes of the
         per-class ECE, the maximum over classes and bins, and the root of the
         mean over classes of the squared L2 error.
+    ace : float
+        netcal's ACE: the unweighted mean of |outcome - confidence| over the
+        non-empty bins (classwise: over every class's non-empty bins).
     brier : float
         Mean Brier score; for multiclass input the sum over classes of
         (p_k - 1[y = k])**2, as scikit-learn's ``brier_score_loss``.
@@ -159,6 +162,7 @@ class CalibrationReport:
     ece: float
     mce: float
     rmsce: float
+    ace: float
     brier: float
     balance: float
     accuracy: float
@@ -430,6 +434,7 @@ class BinnedCalibration(Accumulator):
             ece=float(class_ece.mean()),
             mce=float(gap[nonempty].max()),
             rmsce=float(np.sqrt(squared.mean())),
+            ace=float(gap[nonempty].mean()),
             brier=float(self.totals[BRIER] / total),
             balance=float((self.totals[CORRECT] - self.totals[CONFIDENCE]) / total),
             accuracy=float(self.totals[CORRECT] / total),
@@ -563,6 +568,25 @@ def _one_metric(name, doc_example):
 ece = _one_metric("ece", "round(ece([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5), 3)\n    0.25")
 mce = _one_metric("mce", "round(mce([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5), 3)\n    0.4")
 rmsce = _one_metric("rmsce", "round(rmsce([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5), 4)\n    0.2716")
+
+
+def ace(y_true, y_prob, *, n_bins=10, strategy="uniform", mode="auto", closed="left", sample_weight=None,
+        sum_tol=1e-4, backend=None) -> float:
+    """netcal's Average Calibration Error: the unweighted mean over non-empty bins.
+
+    ACE = mean over bins holding a sample of |mean outcome - mean confidence|
+    (netcal's ``ACE``, whose default is 10 equal-width bins, as here). Unlike
+    the ECE, a bin with one sample weighs as much as one with thousands.
+    Parameters are those of :func:`calibration_report`.
+
+    Examples
+    --------
+    >>> from fastscore.calibration import ace
+    >>> round(ace([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=5), 4)  # (0.25 + 0.4 + 0.1) / 3
+    0.25
+    """
+    return calibration_report(y_true, y_prob, n_bins=n_bins, strategy=strategy, mode=mode, closed=closed,
+                              sample_weight=sample_weight, sum_tol=sum_tol, backend=backend).ace
 
 
 def _unbinned(name, summary, example, value):

@@ -162,3 +162,13 @@ def test_state_docstring_example():
     state = BinnedCalibration(n_bins=10)
     state.update([0, 1, 1], [0.1, 0.8, 0.65]).update([1, 0], [0.9, 0.4])
     assert state.compute().ece == pytest.approx((0.1 + 0.2 + 0.35 + 0.1 + 0.4) / 5)
+
+
+def test_ace_is_the_unweighted_mean_over_nonempty_bins():
+    from fastscore.calibration import ace
+
+    # gaps 0.25 (2 samples), 0.4 (1), 0.1 (1): ECE weighs them, ACE does not
+    assert ace(Y, P, n_bins=5) == pytest.approx((0.25 + 0.4 + 0.1) / 3)
+    report = calibration_report(Y, P, n_bins=5)
+    assert report.ace == pytest.approx((0.25 + 0.4 + 0.1) / 3)
+    assert report.ece == pytest.approx((2 * 0.25 + 0.4 + 0.1) / 4)
