@@ -164,7 +164,7 @@ def _prepare(y_true, y_prob, sample_weight, sum_tol):
 
 
 def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=None, sum_tol=1e-4, ci=None,
-               n_boot=200, seed=None, backend=None):
+               n_boot=200, seed=None, mode="auto", backend=None):
     """Smooth ECE of Blasiok & Nakkiran (2023), as ``relplot.smECE``.
 
     Parameters
@@ -185,6 +185,10 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
         Poisson-bootstrap percentile interval, the bandwidth searched again
         in every replicate unless ``sigma`` is given.
+    mode : {"auto", "binary", "top-label", "classwise"}, default="auto"
+        "auto": binary for 1-D ``y_prob``, top-label for 2-D. "classwise":
+        the mean over classes of each class's smooth ECE (each with its own
+        bandwidth; ``return_sigma`` then gives the list of bandwidths).
 
     Returns
     -------
@@ -203,7 +207,20 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         from .bootstrap import poisson_bootstrap
 
         return poisson_bootstrap(smooth_ece, y_true, y_prob, ci, n_boot, seed, sigma=sigma, sum_tol=sum_tol,
-                                 backend=backend)
+                                 mode=mode, backend=backend)
+    if mode not in ("auto", "binary", "top-label", "classwise"):
+        raise ValueError(f"mode={mode!r} is not supported; use 'auto', 'binary', 'top-label' or 'classwise'.")
+    if mode == "classwise":
+        from .sorted import _columns
+
+        _, columns = _columns(y_true, y_prob, "classwise", sum_tol)
+        results = [smooth_ece(labels, probs, sigma=sigma, return_sigma=True, backend=backend,
+                              sample_weight=sample_weight) for probs, labels in columns]
+        value = float(np.mean([r[0] for r in results]))
+        return (value, [r[1] for r in results]) if return_sigma else value
+    if mode != "auto" and (mode == "binary") != (np.ndim(y_prob) == 1):
+        raise ValueError(f"mode={mode!r} does not fit y_prob of {np.ndim(y_prob)} dimension(s); binary takes (n,), "
+                         f"top-label (n, k).")
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
     grids = {}
 

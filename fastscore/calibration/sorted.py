@@ -153,8 +153,12 @@ def _adaptive_from_sorted(p, residual, n_bins):
     return float(np.abs(np.add.reduceat(residual, starts)).sum() / n)
 
 
-def _ks_from_sorted(residual):
-    return float(np.abs(np.cumsum(residual)).max() / residual.size)
+def _ks_from_sorted(p, residual):
+    # the partial sums are a function of the confidence: read them only at the
+    # end of each run of equal values, so that the order inside ties is irrelevant
+    partial = np.cumsum(residual)
+    ends = np.append(p[1:] != p[:-1], True)
+    return float(np.abs(partial[ends]).max() / residual.size)
 
 
 def _mmce_from_sorted(p, residual, width, kernel_sum):
@@ -197,7 +201,9 @@ def ks_error(y_true, y_prob, *, mode="auto", ci=None, n_boot=200, seed=None):
     """Kolmogorov-Smirnov calibration error (Gupta et al. 2021).
 
     With the samples sorted by probability, the largest absolute partial sum
-    of (y - p) / n. ``mode="classwise"`` averages the classes.
+    of (y - p) / n, taken where the probability changes (tied samples enter
+    together, so their order does not matter). ``mode="classwise"`` averages
+    the classes.
 
     With ``ci`` (e.g. 0.95) the result is ``(value, (low, high))``: a
     Poisson-bootstrap percentile interval from ``n_boot`` replicates, seeded
@@ -214,7 +220,7 @@ def ks_error(y_true, y_prob, *, mode="auto", ci=None, n_boot=200, seed=None):
 
         return poisson_bootstrap(ks_error, y_true, y_prob, ci, n_boot, seed, mode=mode)
     _, columns = _columns(y_true, y_prob, mode)
-    return float(np.mean([_ks_from_sorted(r) for _, _, r in _sorted_columns(columns)]))
+    return float(np.mean([_ks_from_sorted(p, r) for p, _, r in _sorted_columns(columns)]))
 
 
 def mmce(y_true, y_prob, *, mode="auto", width=0.4, ci=None, n_boot=200, seed=None, backend=None):
@@ -264,6 +270,6 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
     values = {"adaptive_ece": [], "ks_error": [], "mmce": []}
     for p, _, r in _sorted_columns(columns):
         values["adaptive_ece"].append(_adaptive_from_sorted(p, r, n_bins))
-        values["ks_error"].append(_ks_from_sorted(r))
+        values["ks_error"].append(_ks_from_sorted(p, r))
         values["mmce"].append(_mmce_from_sorted(p, r, width, kernel_sum))
     return {name: float(np.mean(v)) for name, v in values.items()}

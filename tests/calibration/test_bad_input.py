@@ -131,3 +131,23 @@ def test_bad_edges():
 def test_brier_score_validates_too():
     with pytest.raises(ValueError, match="NaN"):
         brier_score(Y, [0.1, np.nan, 0.8, 0.3, 0.6])
+
+
+def test_constant_predictions_and_a_single_class():
+    """Every estimator gives a number (or a clear error) for degenerate but valid data."""
+    from fastscore.calibration import (adaptive_ece, debiased_ece, kde_ece, ks_error, mmce, smooth_ece,
+                                       sorted_estimates)
+
+    constant = ([0, 1, 1, 0, 1, 1], [0.7] * 6)
+    one_class = ([1, 1, 1, 1], [0.2, 0.5, 0.9, 0.6])
+    for y, p in (constant, one_class):
+        for function in (calibration_report, adaptive_ece, debiased_ece, ks_error, mmce, smooth_ece, sorted_estimates):
+            result = function(y, p)
+            values = [result.ece] if hasattr(result, "ece") else (list(result.values()) if isinstance(result, dict) else [result])
+            assert all(np.isfinite(v) and v >= 0 for v in values), function.__name__
+    # constant predictions: ECE is |accuracy - p| exactly
+    assert calibration_report(*constant).ece == pytest.approx(abs(4 / 6 - 0.7))
+    assert ks_error(*constant) == pytest.approx(abs(4 / 6 - 0.7))
+    with pytest.raises(ValueError, match="pass bandwidth"):
+        kde_ece(*constant)
+    assert kde_ece(*one_class) >= 0

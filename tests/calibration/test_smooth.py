@@ -125,3 +125,13 @@ def test_constant_predictions_and_single_class():
     # all one value, and only one class present: defined, equal to relplot
     for y, p in (([1, 0, 1, 1], [0.7] * 4), ([1, 1, 1], [0.2, 0.9, 0.5]), ([0, 0, 0], [0.2, 0.9, 0.5])):
         assert smooth_ece(y, p) == pytest.approx(relplot_value(y, p)[0], rel=1e-9)
+
+
+def test_classwise_is_the_mean_of_the_classes(multiclass_data):
+    y, p = multiclass_data
+    expected = [relplot.smECE(p[:, k], (y == k).astype(float), return_width=True) for k in range(p.shape[1])]
+    value, sigmas = smooth_ece(y, p, mode="classwise", return_sigma=True)
+    assert value == pytest.approx(np.mean([e[0] for e in expected]), rel=1e-9)
+    assert sigmas == [e[1] for e in expected]
+    with pytest.raises(ValueError, match="mode='binary' does not fit"):
+        smooth_ece(y, p, mode="binary")

@@ -130,3 +130,12 @@ def test_one_sort_equals_the_separate_estimators(multiclass_data):
         assert together["adaptive_ece"] == adaptive_ece(y, p, mode=mode, n_bins=12)
         assert together["ks_error"] == ks_error(y, p, mode=mode)
         assert together["mmce"] == mmce(y, p, mode=mode, width=0.3)
+
+
+def test_ks_error_ignores_the_order_inside_ties():
+    y = np.array([0, 1, 1, 0, 1, 1, 0, 1])
+    p = np.array([0.7, 0.7, 0.7, 0.7, 0.2, 0.2, 0.9, 0.9])
+    reordered = np.array([3, 0, 2, 1, 5, 4, 7, 6])
+    assert ks_error(y, p) == ks_error(y[reordered], p[reordered])
+    # groups by p: 0.2 -> (2 - 0.4), 0.7 -> (2 - 2.8), 0.9 -> (1 - 1.8); partial sums 1.6, 0.8, 0.0
+    assert ks_error(y, p) == pytest.approx(1.6 / 8)
