@@ -160,3 +160,43 @@ def test_numpy_one_bincount_ece_pass(benchmark, binary):
 @pytest.mark.benchmark(group="binary 10M: 1,000 bootstrap replicates of the report")
 def test_numpy_one_floor_bincount_ece_pass(benchmark, binary):
     benchmark.pedantic(numpy_floor_ece, binary, rounds=5, iterations=1)
+
+
+# adaptive ECE + KS + MMCE from one sort, 1M ------------------------------------
+
+@pytest.mark.benchmark(group="adaptive ECE + KS + MMCE, 1M binary")
+def test_fastscore_sorted_estimates(benchmark, binary_1m):
+    from fastscore.calibration import sorted_estimates
+
+    sorted_estimates(*binary_1m)
+    benchmark(sorted_estimates, *binary_1m)
+
+
+@pytest.mark.benchmark(group="adaptive ECE + KS + MMCE, 1M binary")
+def test_netcal_ACE_alone(benchmark, binary_1m):
+    netcal = pytest.importorskip("netcal.metrics", reason="netcal (pulls torch) is in the bench extra only")
+    from fastscore.calibration import ace
+
+    y_true, y_prob = binary_1m
+    value = benchmark.pedantic(netcal.ACE(bins=10).measure, (y_prob, y_true), rounds=3, iterations=1)
+    assert value == pytest.approx(ace(y_true, y_prob), rel=1e-9)
+
+
+@pytest.mark.benchmark(group="MMCE, 20k binary")
+def test_fastscore_mmce_20k(benchmark, binary_1m):
+    from fastscore.calibration import mmce
+
+    y_true, y_prob = binary_1m[0][:20_000], binary_1m[1][:20_000]
+    benchmark(mmce, y_true, y_prob)
+
+
+@pytest.mark.benchmark(group="MMCE, 20k binary")
+def test_netcal_MMCE_quadratic(benchmark, binary_1m):
+    netcal = pytest.importorskip("netcal.metrics", reason="netcal (pulls torch) is in the bench extra only")
+    from fastscore.calibration import mmce
+
+    y_true, y_prob = binary_1m[0][:20_000], binary_1m[1][:20_000]
+    # netcal's binary MMCE pairs p with 1[(p > 0.5) == y]; its multiclass one is ours
+    probs = np.stack([1 - y_prob, y_prob], axis=1)
+    value = benchmark.pedantic(netcal.MMCE().measure, (probs, y_true), rounds=1, iterations=1)
+    assert value == pytest.approx(mmce(y_true, probs), rel=1e-9)

@@ -250,3 +250,43 @@ def triweight_sums(points, positive, grid, bandwidth):
                 on_positive[g] += value
             j += 1
     return total, on_positive
+
+
+@njit(cache=True, nogil=True)
+def sorted_pass(p, y, n_bins, width):
+    """Adaptive ECE, KS error and the MMCE kernel sum of samples sorted by p, in one pass.
+
+    The adaptive bins are cut at ranks (sizes n // n_bins or one more, the
+    larger first); KS reads the partial sums of y - p at the end of each run
+    of equal p; the MMCE sum carries the earlier points along with factors
+    exp(-(r_i - r_{i-1}) / width) <= 1.
+    """
+    n = p.shape[0]
+    parts = min(n_bins, n)
+    base = n // parts
+    extra = n % parts
+    bin_index = 0
+    bin_end = base + (1 if extra > 0 else 0)
+    bin_sum = 0.0
+    adaptive = 0.0
+    partial = 0.0
+    ks = 0.0
+    kernel_total = 0.0
+    carried = 0.0
+    for i in range(n):
+        residual = np.float64(y[i]) - p[i]
+        if i == bin_end:
+            adaptive += abs(bin_sum)
+            bin_sum = 0.0
+            bin_index += 1
+            bin_end += base + (1 if bin_index < extra else 0)
+        bin_sum += residual
+        if i > 0:
+            if p[i] != p[i - 1]:
+                ks = max(ks, abs(partial))
+            carried = (carried + (np.float64(y[i - 1]) - p[i - 1])) * np.exp(-(p[i] - p[i - 1]) / width)
+        partial += residual
+        kernel_total += residual * (residual + 2.0 * carried)
+    adaptive += abs(bin_sum)
+    ks = max(ks, abs(partial))
+    return adaptive / n, ks / n, kernel_total
