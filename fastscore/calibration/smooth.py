@@ -127,6 +127,26 @@ def smooth_ece_from_grid(grid: np.ndarray, sigma: float) -> float:
     return _SmoothedGrid(grid).ece(sigma)
 
 
+def _grid_cache(make_grid):
+    """sigma -> the _SmoothedGrid of its grid size, built once per size by make_grid(size)."""
+    grids = {}
+
+    def smoothed(sigma):
+        size = grid_size(sigma)
+        if size not in grids:
+            grids[size] = _SmoothedGrid(make_grid(size, sigma))
+        return grids[size]
+
+    return smoothed
+
+
+def _bandwidth(smoothed, sigma) -> float:
+    """The given sigma (checked), or relplot's search on the cached grids."""
+    if sigma is None:
+        return search_sigma(lambda value: smoothed(value).ece(value))
+    return _check_sigma(sigma)
+
+
 def search_sigma(ece_at) -> float:
     """relplot's bandwidth search: the fixed point of sigma = smECE(sigma), by bisection."""
     def found(sigma):
@@ -222,19 +242,9 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         raise ValueError(f"mode={mode!r} does not fit y_prob of {np.ndim(y_prob)} dimension(s); binary takes (n,), "
                          f"top-label (n, k).")
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
-    grids = {}
-
-    def ece_at(value):
-        size = grid_size(value)
-        if size not in grids:
-            grids[size] = _SmoothedGrid(splat_grid(confidence, outcome, weights, size, backend))
-        return grids[size].ece(value)
-
-    if sigma is None:
-        sigma = search_sigma(ece_at)
-    else:
-        sigma = _check_sigma(sigma)
-    value = ece_at(sigma)
+    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend))
+    sigma = _bandwidth(smoothed, sigma)
+    value = smoothed(sigma).ece(sigma)
     return (value, sigma) if return_sigma else value
 
 
@@ -261,15 +271,8 @@ def smooth_calibration_curve(y_true, y_prob, *, sigma=None, points=200, sample_w
     ((200,), 0.1631)
     """
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
-    grids = {}
-
-    def smoothed(value):
-        size = grid_size(value)
-        if size not in grids:
-            grids[size] = _SmoothedGrid(splat_grid(confidence, outcome, weights, size, backend))
-        return grids[size]
-
-    sigma = search_sigma(lambda value: smoothed(value).ece(value)) if sigma is None else _check_sigma(sigma)
+    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend))
+    sigma = _bandwidth(smoothed, sigma)
     t = np.linspace(0.0, 1.0, check_points(points))
     residual, density = smoothed(sigma).curve(sigma, t)
     return t, t - residual / density, density, sigma
@@ -336,14 +339,7 @@ class SmoothCalibration(Accumulator):
         """Smooth ECE of everything seen so far (bandwidth searched unless given)."""
         if self.n_samples == 0:
             raise ValueError("no samples were added; call update() with at least one sample before compute().")
-        cache = {}
-
-        def ece_at(value):
-            size = grid_size(value)
-            if size not in cache:
-                cache[size] = _SmoothedGrid(self._grid(value))
-            return cache[size].ece(value)
-
-        sigma = search_sigma(ece_at) if sigma is None else _check_sigma(sigma)
-        value = ece_at(sigma)
+        smoothed = _grid_cache(lambda _, value: self._grid(value))
+        sigma = _bandwidth(smoothed, sigma)
+        value = smoothed(sigma).ece(sigma)
         return (value, sigma) if return_sigma else value
