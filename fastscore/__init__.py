@@ -5,7 +5,7 @@ come: detection, ranking). ``fastscore.show_config()`` prints the backends found
 """
 __version__ = "0.1.0"
 
-from . import calibration, diversity
+from . import calibration, diversity, ranking
 from ._config import config, show_config
 
-__all__ = ["__version__", "calibration", "config", "diversity", "show_config"]
+__all__ = ["__version__", "calibration", "config", "diversity", "ranking", "show_config"]

@@ -15,6 +15,7 @@ MODULES = [
     "fastscore.dask",
     "fastscore.diversity.vendi",
     "fastscore.compat.vendi_score",
+    "fastscore.ranking.pairwise",
 ]
 
 

@@ -1,0 +1,31 @@
+"""Reference implementations of the ranking kernels, written for clarity."""
+import numpy as np
+
+
+def count_battles(a, b, score, n_models):
+    """(wins, ties): wins[i, j] = battles i won against j; ties[i, j] = ties of i and j (symmetric).
+
+    ``score`` is 1 (a won), 0 (b won) or 0.5 (tie) per battle.
+    """
+    wins = np.zeros((n_models, n_models))
+    ties = np.zeros((n_models, n_models))
+    for i, j, s in zip(a, b, score):
+        if s == 1.0:
+            wins[i, j] += 1
+        elif s == 0.0:
+            wins[j, i] += 1
+        else:
+            ties[i, j] += 1
+            ties[j, i] += 1
+    return wins, ties
+
+
+def online_elo(a, b, score, n_models, k, scale, base, init):
+    """The online Elo update, battle by battle, in the order given."""
+    rating = np.full(n_models, float(init))
+    for i, j, s in zip(a, b, score):
+        expected_a = 1 / (1 + base ** ((rating[j] - rating[i]) / scale))
+        expected_b = 1 / (1 + base ** ((rating[i] - rating[j]) / scale))
+        rating[i] += k * (s - expected_a)
+        rating[j] += k * (1 - s - expected_b)
+    return rating

@@ -1,0 +1,331 @@
+"""Bradley-Terry and Elo ratings from pairwise battles (Chatbot Arena style).
+
+Everything a Bradley-Terry fit needs is the win/tie count matrix: battles
+are counted once (compiled), and Newton's method on the counts converges in
+a few steps whatever the number of battles. Ties count as half a win for
+each side, as Chatbot Arena's current leaderboard code does. Ratings are on
+Arena's scale: P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale)).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._config import Kernel
+from .._validation import check_finite
+
+OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+_COUNT = Kernel("battle counting", {"numba": "fastscore.ranking._numba:count_battles",
+                                    "reference": "fastscore.ranking._reference:count_battles"})
+_ELO = Kernel("online Elo", {"numba": "fastscore.ranking._numba:online_elo",
+                             "reference": "fastscore.ranking._reference:online_elo"})
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Ratings, best first.
+
+    Attributes
+    ----------
+    models : ndarray
+    rating : ndarray
+    lower, upper : ndarray or None
+        Bootstrap percentile bounds (2.5 % and 97.5 % by default).
+    battles : ndarray
+        Battles each model played.
+    rank : ndarray
+        Arena's rank: 1 + the number of models whose lower bound exceeds this
+        model's upper bound (without bounds: 1 + the number rated higher).
+    """
+
+    models: np.ndarray
+    rating: np.ndarray
+    lower: np.ndarray | None
+    upper: np.ndarray | None
+    battles: np.ndarray
+    rank: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).tolist())
+                for f in dataclasses.fields(self)}
+
+    def to_pandas(self):
+        """A pandas DataFrame indexed by model (needs pandas)."""
+        import pandas as pd
+
+        data = {"rating": self.rating, "battles": self.battles, "rank": self.rank}
+        if self.lower is not None:
+            data.update(lower=self.lower, upper=self.upper)
+        return pd.DataFrame(data, index=pd.Index(self.models, name="model"))
+
+
+def _leaderboard(models, rating, battles, lower=None, upper=None):
+    order = np.argsort(-rating, kind="stable")
+    models, rating, battles = np.asarray(models)[order], rating[order], battles[order]
+    if lower is not None:
+        lower, upper = lower[order], upper[order]
+        rank = 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
+    else:
+        rank = 1 + (rating[None, :] > rating[:, None]).sum(axis=1)
+    return Leaderboard(models, rating, lower, upper, battles, rank)
+
+
+# ----------------------------------------------------------------- encoding
+
+def _column(frame, name):
+    if name not in frame:
+        raise ValueError(f"the DataFrame has no {name!r} column; Chatbot Arena's columns are model_a, model_b, winner.")
+    return frame[name]
+
+
+def encode_battles(model_a, model_b=None, outcome=None):
+    """Integer codes of the battles: (a, b, score, model names).
+
+    Accepts a pandas DataFrame with Arena's columns (``model_a``,
+    ``model_b``, ``winner``), or three arrays. Model columns may be strings,
+    integer codes, or pandas categoricals (whose codes are used without
+    hashing the names again). ``outcome``: "model_a", "model_b", "tie",
+    "tie (bothbad)", or the score of model_a (1, 0, 0.5).
+    """
+    if model_b is None and outcome is None and hasattr(model_a, "columns"):
+        frame = model_a
+        model_a, model_b, outcome = _column(frame, "model_a"), _column(frame, "model_b"), _column(frame, "winner")
+    if model_b is None or outcome is None:
+        raise ValueError("pass model_a, model_b and outcome arrays, or one DataFrame with model_a, model_b, winner.")
+    a_cat, b_cat = getattr(model_a, "cat", None), getattr(model_b, "cat", None)
+    if a_cat is not None and b_cat is not None and list(a_cat.categories) == list(b_cat.categories):
+        names = np.asarray(a_cat.categories)
+        a, b = np.asarray(a_cat.codes, dtype=np.int64), np.asarray(b_cat.codes, dtype=np.int64)
+        if (a < 0).any() or (b < 0).any():
+            raise ValueError("a model column holds missing values; drop those battles.")
+    else:
+        a_arr, b_arr = np.asarray(model_a), np.asarray(model_b)
+        if a_arr.ndim != 1 or b_arr.shape != a_arr.shape:
+            raise ValueError(f"model_a and model_b must be 1-D of the same length, got {a_arr.shape} and {b_arr.shape}.")
+        if a_arr.dtype.kind in "iu" and b_arr.dtype.kind in "iu":
+            if a_arr.size and (min(a_arr.min(), b_arr.min()) < 0):
+                raise ValueError("integer model codes must be >= 0.")
+            n = int(max(a_arr.max(initial=-1), b_arr.max(initial=-1))) + 1
+            names, a, b = np.arange(n), a_arr.astype(np.int64), b_arr.astype(np.int64)
+        else:
+            names, codes = np.unique(np.concatenate([a_arr.astype(str), b_arr.astype(str)]), return_inverse=True)
+            a, b = codes[: a_arr.size].astype(np.int64), codes[a_arr.size:].astype(np.int64)
+    score = _scores(outcome, a.size)
+    if a.size == 0:
+        raise ValueError("there are no battles; a rating needs at least one.")
+    if (a == b).any():
+        t = int(np.argmax(a == b))
+        raise ValueError(f"battle {t} pits {names[a[t]]!r} against itself; drop self-battles.")
+    return a, b, score, names
+
+
+def _scores(outcome, n):
+    values = np.asarray(outcome)
+    if values.shape != (n,):
+        raise ValueError(f"outcome must have one entry per battle ({n}), got shape {values.shape}.")
+    if values.dtype.kind in "iuf":
+        score = values.astype(np.float64)
+        bad = ~np.isin(score, (0.0, 0.5, 1.0))
+        if bad.any():
+            t = int(np.argmax(bad))
+            raise ValueError(f"outcome {values[t]!r} at battle {t}: numeric outcomes are model_a's score, 1, 0.5 or 0.")
+        return score
+    labels, codes = np.unique(values.astype(str), return_inverse=True)
+    unknown = [str(label) for label in labels if label not in OUTCOMES]
+    if unknown:
+        raise ValueError(f"unknown outcome labels {unknown}; use {', '.join(map(repr, OUTCOMES))}.")
+    return np.array([OUTCOMES[label] for label in labels])[codes]
+
+
+def count_matrix(model_a, model_b=None, outcome=None, *, backend=None):
+    """(wins, ties, model names): wins[i, j] = battles i won against j; ties symmetric."""
+    a, b, score, names = encode_battles(model_a, model_b, outcome)
+    _, count = _COUNT.resolve(backend)
+    wins, ties = count(a, b, score, names.size)
+    return wins, ties, names
+
+
+# -------------------------------------------------------------- the fit
+
+def _check_counts(wins, ties):
+    wins = np.asarray(wins, dtype=np.float64)
+    if wins.ndim != 2 or wins.shape[0] != wins.shape[1]:
+        raise ValueError(f"wins must be a square (models x models) matrix, got shape {wins.shape}.")
+    ties = np.zeros_like(wins) if ties is None else np.asarray(ties, dtype=np.float64)
+    if ties.shape != wins.shape:
+        raise ValueError(f"ties has shape {ties.shape} but wins has {wins.shape}.")
+    for name, matrix in (("wins", wins), ("ties", ties)):
+        check_finite(matrix, name)
+        if (matrix < 0).any():
+            raise ValueError(f"{name} holds negative counts; counts must be >= 0.")
+    if not np.allclose(ties, ties.T):
+        raise ValueError("ties must be symmetric (ties[i, j] = ties[j, i] = ties between i and j).")
+    if wins.shape[0] < 2:
+        raise ValueError("a rating needs at least two models.")
+    return wins, ties
+
+
+def _strong_components(won, names):
+    """Groups of models (strongly connected components of 'i beat j'); one group means a finite fit."""
+    from scipy.sparse.csgraph import connected_components
+
+    count, labels = connected_components(won > 0, directed=True, connection="strong")
+    return [np.asarray(names)[labels == c].tolist() for c in range(count)]
+
+
+def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_iter=100, names=None):
+    """Natural-log strengths theta (mean zero) maximising the Bradley-Terry likelihood.
+
+    Ties count half a win each. Newton's method with a mean-zero gauge; with
+    ``regularization`` lambda > 0, the penalty lambda / 2 |theta|^2 makes
+    the fit finite for any comparison graph (choix's ``alpha`` penalises
+    alpha |theta|^2: lambda = 2 alpha).
+    """
+    wins, ties = _check_counts(wins, ties)
+    m = wins.shape[0]
+    names = np.arange(m) if names is None else np.asarray(names)
+    won = wins + ties / 2.0
+    games = won + won.T
+    if regularization == 0.0:
+        unplayed = np.flatnonzero(games.sum(axis=1) == 0)
+        if unplayed.size:
+            raise ValueError(f"models {np.asarray(names)[unplayed].tolist()} played no battle; drop them.")
+        groups = _strong_components(won, names)
+        if len(groups) > 1:
+            raise ValueError(
+                f"the comparison graph is not strongly connected: no finite maximum-likelihood rating exists "
+                f"(a group of models never loses, or never wins, against the rest); groups: {groups}. Pass "
+                f"regularization=1e-4 (a small Gaussian prior) for a finite fit."
+            )
+    theta = np.zeros(m)
+    total_won = won.sum(axis=1)
+    for _ in range(max_iter):
+        difference = theta[:, None] - theta[None, :]
+        p = 1.0 / (1.0 + np.exp(-difference))
+        gradient = total_won - (games * p).sum(axis=1) - regularization * theta
+        curvature = games * p * (1.0 - p)
+        hessian = np.diag(curvature.sum(axis=1) + regularization) - curvature  # minus the Hessian
+        step = np.linalg.solve(hessian + 1.0 / m, gradient)  # + 1/m 11^T fixes the gauge
+        theta = theta + step
+        theta -= theta.mean()
+        if np.abs(step).max() < tol:
+            break
+    else:
+        raise RuntimeError(f"Bradley-Terry Newton iterations did not converge in {max_iter} steps.")
+    return theta
+
+
+def _to_scale(theta, names, scale, base, init_rating, anchor):
+    rating = theta / np.log(base) * scale + init_rating
+    if anchor:
+        if len(anchor) != 1:
+            raise ValueError("anchor takes one {model: rating} pair.")
+        (model, value), = anchor.items()
+        where = np.flatnonzero(np.asarray(names) == model)
+        if where.size == 0:
+            raise ValueError(f"anchor model {model!r} is not among the rated models.")
+        rating = rating + (value - rating[where[0]])
+    return rating
+
+
+def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base=10.0, init_rating=1000.0,
+                              anchor=None, regularization=0.0) -> Leaderboard:
+    """Bradley-Terry leaderboard from the win (and tie) count matrices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.ranking import bradley_terry_from_counts
+    >>> board = bradley_terry_from_counts(np.array([[0, 3], [1, 0]]), models=["a", "b"])
+    >>> board.models.tolist(), np.round(board.rating, 2).tolist()  # 3:1, so 10**(diff/400) = 3
+    (['a', 'b'], [1095.42, 904.58])
+    """
+    wins, ties = _check_counts(wins, ties)
+    names = np.arange(wins.shape[0]) if models is None else np.asarray(models)
+    theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
+    battles = (wins + wins.T + ties).sum(axis=1)
+    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles)
+
+
+def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0, init_rating=1000.0, anchor=None,
+                  regularization=0.0, bootstrap=0, seed=None, ci=0.95, backend=None) -> Leaderboard:
+    """Bradley-Terry leaderboard of battles (Chatbot Arena's maximum-likelihood ratings).
+
+    Parameters
+    ----------
+    model_a, model_b, outcome
+        See :func:`encode_battles` (or one DataFrame with Arena's columns).
+    scale, base, init_rating
+        Arena's scale: rating = theta / ln(base) * scale + init_rating, with
+        theta the mean-zero natural-log strengths.
+    anchor : dict, optional
+        {model: rating}: shift every rating so that this model has it.
+    regularization : float, default=0
+        Gaussian prior lambda / 2 |theta|^2; > 0 gives finite ratings when the
+        comparison graph is not strongly connected.
+    bootstrap : int, default=0
+        Bootstrap rounds: battles resampled with replacement (multinomial, as
+        Arena's ``compute_bootstrap_bt``), done on the count matrix, each
+        round refitted; the leaderboard gets percentile bounds at ``ci``.
+    seed : int, optional
+
+    Examples
+    --------
+    >>> from fastscore.ranking import bradley_terry
+    >>> board = bradley_terry(["x", "x", "y", "z", "x"], ["y", "y", "z", "x", "z"], ["model_a"] * 4 + ["tie"])
+    >>> board.models.tolist(), board.rank.tolist()
+    (['x', 'z', 'y'], [1, 2, 3])
+    """
+    a, b, score, names = encode_battles(model_a, model_b, outcome)
+    _, count = _COUNT.resolve(backend)
+    wins, ties = count(a, b, score, names.size)
+    theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
+    rating = _to_scale(theta, names, scale, base, init_rating, anchor)
+    battles = (wins + wins.T + ties).sum(axis=1)
+    if not bootstrap:
+        return _leaderboard(names, rating, battles)
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must be in (0, 1), got {ci!r}.")
+    rng = np.random.default_rng(seed)
+    m = names.size
+    # every cell (i beat j, or i tied j with i < j) is a category of the multinomial
+    upper = np.triu_indices(m, 1)
+    cells = np.concatenate([wins.ravel(), ties[upper]])
+    total = int(round(cells.sum()))
+    rounds = np.empty((bootstrap, m))
+    for r in range(bootstrap):
+        drawn = rng.multinomial(total, cells / cells.sum())
+        boot_wins = drawn[: m * m].reshape(m, m).astype(np.float64)
+        boot_ties = np.zeros((m, m))
+        boot_ties[upper] = drawn[m * m:]
+        boot_ties = boot_ties + boot_ties.T
+        theta_r = fit_bradley_terry(boot_wins, boot_ties, regularization=max(regularization, 0.0) or 1e-10,
+                                    names=names)
+        rounds[r] = _to_scale(theta_r, names, scale, base, init_rating, anchor)
+    lower, upper_bound = np.quantile(rounds, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
+    return _leaderboard(names, rating, battles, lower, upper_bound)
+
+
+def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, init_rating=1000.0,
+        backend=None) -> Leaderboard:
+    """Online Elo ratings, battle by battle in the order given (Arena's ``compute_elo``).
+
+    Examples
+    --------
+    >>> from fastscore.ranking import elo
+    >>> board = elo(["a", "a"], ["b", "b"], ["model_a", "model_a"])
+    >>> board.models.tolist(), [round(float(r), 3) for r in board.rating]
+    (['a', 'b'], [1003.977, 996.023])
+    """
+    a, b, score, names = encode_battles(model_a, model_b, outcome)
+    for name, value in (("k", k), ("scale", scale), ("base", base), ("init_rating", init_rating)):
+        if not np.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value!r}.")
+    _, update = _ELO.resolve(backend)
+    rating = update(a, b, score, names.size, float(k), float(scale), float(base), float(init_rating))
+    battles = np.bincount(a, minlength=names.size) + np.bincount(b, minlength=names.size)
+    return _leaderboard(names, rating, battles.astype(np.float64))
