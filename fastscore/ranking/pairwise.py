@@ -74,6 +74,20 @@ def _leaderboard(models, rating, battles, lower=None, upper=None):
 
 # ----------------------------------------------------------------- encoding
 
+def _factorize(values):
+    """(codes, uniques) of hashable values: pandas' hash-based factorize when
+    pandas is installed (much faster than sorting strings), else np.unique."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is optional
+        uniques, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
+        return codes.astype(np.int64), uniques
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object) if not hasattr(values, "dtype") else values)
+    if (codes < 0).any():
+        raise ValueError("a column holds missing values (None/NaN); drop those battles.")
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
 def _column(frame, name):
     if name not in frame:
         raise ValueError(f"the DataFrame has no {name!r} column; Chatbot Arena's columns are model_a, model_b, winner.")
@@ -110,8 +124,8 @@ def encode_battles(model_a, model_b=None, outcome=None):
             n = int(max(a_arr.max(initial=-1), b_arr.max(initial=-1))) + 1
             names, a, b = np.arange(n), a_arr.astype(np.int64), b_arr.astype(np.int64)
         else:
-            names, codes = np.unique(np.concatenate([a_arr.astype(str), b_arr.astype(str)]), return_inverse=True)
-            a, b = codes[: a_arr.size].astype(np.int64), codes[a_arr.size:].astype(np.int64)
+            codes, names = _factorize(np.concatenate([a_arr, b_arr]))
+            a, b = codes[: a_arr.size], codes[a_arr.size:]
     score = _scores(outcome, a.size)
     if a.size == 0:
         raise ValueError("there are no battles; a rating needs at least one.")
@@ -132,7 +146,7 @@ def _scores(outcome, n):
             t = int(np.argmax(bad))
             raise ValueError(f"outcome {values[t]!r} at battle {t}: numeric outcomes are model_a's score, 1, 0.5 or 0.")
         return score
-    labels, codes = np.unique(values.astype(str), return_inverse=True)
+    codes, labels = _factorize(np.asarray(outcome))
     unknown = [str(label) for label in labels if label not in OUTCOMES]
     if unknown:
         raise ValueError(f"unknown outcome labels {unknown}; use {', '.join(map(repr, OUTCOMES))}.")

@@ -40,7 +40,7 @@ def test_equal_to_arena_bt(battles):
 
 def test_equal_to_arena_elo(battles):
     a, b, winner = (x[:3000] for x in battles)
-    expected = arena.compute_elo(a, b, winner)
+    expected = arena.compute_elo(pd.DataFrame({"model_a": a, "model_b": b, "winner": winner}))
     for backend in ("numba", "reference"):
         board = elo(a, b, winner, backend=backend)
         for model, rating in zip(board.models.tolist(), board.rating):
@@ -80,10 +80,12 @@ def test_counting_kernels_and_input_forms(battles):
     for form in (bradley_terry(frame), bradley_terry(categorical)):
         np.testing.assert_array_equal(form.models, expected.models)
         np.testing.assert_allclose(form.rating, expected.rating, rtol=0, atol=1e-9)
-    codes = np.searchsorted(names, a), np.searchsorted(names, b)
+    index = {name: i for i, name in enumerate(names.tolist())}
+    codes = np.array([index[x] for x in a]), np.array([index[x] for x in b])
     score = np.select([winner == "model_a", winner == "model_b"], [1.0, 0.0], 0.5)
     by_codes = bradley_terry(*codes, score)
     np.testing.assert_allclose(by_codes.rating, expected.rating, atol=1e-9)
+    np.testing.assert_array_equal(names[by_codes.models], expected.models)
 
 
 def test_from_counts_by_hand():
