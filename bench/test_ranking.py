@@ -22,7 +22,7 @@ _spec.loader.exec_module(arena)
 
 @pytest.fixture(scope="module")
 def battles():
-    """1M battles among 100 models, 15 % ties, model columns categorical."""
+    """1M battles among 100 models, 15 % ties; model and winner columns categorical (both sides get this frame)."""
     rng = np.random.default_rng(0)
     n, m = 1_000_000, 100
     names = [f"model-{i:03d}" for i in range(m)]
@@ -34,7 +34,7 @@ def battles():
     frame = pd.DataFrame({
         "model_a": pd.Categorical.from_codes(a, categories=names),
         "model_b": pd.Categorical.from_codes(b, categories=names),
-        "winner": winner,
+        "winner": pd.Categorical(winner),
     })
     bradley_terry(frame.iloc[:1000])
     elo(frame.iloc[:1000])

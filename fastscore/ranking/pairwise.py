@@ -101,7 +101,8 @@ def encode_battles(model_a, model_b=None, outcome=None):
     ``model_b``, ``winner``), or three arrays. Model columns may be strings,
     integer codes, or pandas categoricals (whose codes are used without
     hashing the names again). ``outcome``: "model_a", "model_b", "tie",
-    "tie (bothbad)", or the score of model_a (1, 0, 0.5).
+    "tie (bothbad)", or the score of model_a (1, 0, 0.5); a categorical
+    outcome column is scored per category, the fastest form.
     """
     if model_b is None and outcome is None and hasattr(model_a, "columns"):
         frame = model_a
@@ -136,6 +137,14 @@ def encode_battles(model_a, model_b=None, outcome=None):
 
 
 def _scores(outcome, n):
+    categorical = getattr(outcome, "cat", None)
+    if categorical is not None:  # a pandas categorical: score the categories, then index by code
+        codes = np.asarray(categorical.codes)
+        if codes.shape != (n,):
+            raise ValueError(f"outcome must have one entry per battle ({n}), got shape {codes.shape}.")
+        if (codes < 0).any():
+            raise ValueError("outcome holds missing values; drop those battles.")
+        return _scores(np.asarray(categorical.categories), len(categorical.categories))[codes]
     values = np.asarray(outcome)
     if values.shape != (n,):
         raise ValueError(f"outcome must have one entry per battle ({n}), got shape {values.shape}.")

@@ -75,7 +75,8 @@ def test_counting_kernels_and_input_forms(battles):
     frame = pd.DataFrame({"model_a": a, "model_b": b, "winner": winner})
     categories = sorted(set(a) | set(b))
     categorical = frame.assign(model_a=pd.Categorical(a, categories=categories),
-                               model_b=pd.Categorical(b, categories=categories))
+                               model_b=pd.Categorical(b, categories=categories),
+                               winner=pd.Categorical(winner))
     expected = bradley_terry(a, b, winner)
     for form in (bradley_terry(frame), bradley_terry(categorical)):
         np.testing.assert_array_equal(form.models, expected.models)
