@@ -66,3 +66,22 @@ def test_arena_compute_elo(benchmark, battles):
     board = elo(battles)
     ours = dict(zip(board.models.tolist(), board.rating))
     assert max(abs(ours[k] - v) for k, v in expected.items()) < 1e-6
+
+
+@pytest.mark.benchmark(group="Bradley-Terry bootstrap: 1,000 rounds (fastscore) vs 10 rounds (Arena)")
+def test_fastscore_bootstrap_1000_rounds(benchmark, battles):
+    board = benchmark.pedantic(bradley_terry, (battles,), kwargs=dict(bootstrap=1000, seed=0), rounds=1, iterations=1)
+    assert np.all(board.lower <= board.upper)
+
+
+@pytest.mark.benchmark(group="Bradley-Terry bootstrap: 1,000 rounds (fastscore) vs 10 rounds (Arena)")
+def test_arena_bootstrap_10_rounds(benchmark, battles):
+    """Arena resamples battle rows and refits; 10 rounds here (100 would take minutes): multiply by 10."""
+    rng = np.random.default_rng(0)
+
+    def ten_rounds():
+        for _ in range(10):
+            sample = battles.sample(frac=1.0, replace=True, random_state=int(rng.integers(2**31)))
+            arena.compute_bt(sample.model_a, sample.model_b, sample.winner)
+
+    benchmark.pedantic(ten_rounds, rounds=1, iterations=1)

@@ -198,13 +198,14 @@ def _strong_components(won, names):
     return [np.asarray(names)[labels == c].tolist() for c in range(count)]
 
 
-def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_iter=100, names=None):
+def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_iter=100, names=None, initial=None):
     """Natural-log strengths theta (mean zero) maximising the Bradley-Terry likelihood.
 
     Ties count half a win each. Newton's method with a mean-zero gauge; with
     ``regularization`` lambda > 0, the penalty lambda / 2 |theta|^2 makes
     the fit finite for any comparison graph (choix's ``alpha`` penalises
-    alpha |theta|^2: lambda = 2 alpha).
+    alpha |theta|^2: lambda = 2 alpha). ``initial``: a starting point (a
+    bootstrap round starts from the full fit).
     """
     wins, ties = _check_counts(wins, ties)
     m = wins.shape[0]
@@ -222,7 +223,7 @@ def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_ite
                 f"(a group of models never loses, or never wins, against the rest); groups: {groups}. Pass "
                 f"regularization=1e-4 (a small Gaussian prior) for a finite fit."
             )
-    theta = np.zeros(m)
+    theta = np.zeros(m) if initial is None else np.array(initial, dtype=np.float64)
     total_won = won.sum(axis=1)
     for _ in range(max_iter):
         difference = theta[:, None] - theta[None, :]
@@ -327,7 +328,7 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
         boot_ties[upper] = drawn[m * m:]
         boot_ties = boot_ties + boot_ties.T
         theta_r = fit_bradley_terry(boot_wins, boot_ties, regularization=max(regularization, 0.0) or 1e-10,
-                                    names=names)
+                                    names=names, initial=theta)
         rounds[r] = _to_scale(theta_r, names, scale, base, init_rating, anchor)
     lower, upper_bound = np.quantile(rounds, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
     return _leaderboard(names, rating, battles, lower, upper_bound)
