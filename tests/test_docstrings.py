@@ -16,6 +16,7 @@ MODULES = [
     "fastscore.diversity.vendi",
     "fastscore.compat.vendi_score",
     "fastscore.ranking.pairwise",
+    "fastscore.ranking.voting",
 ]
 
 

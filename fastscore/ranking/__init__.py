@@ -1,4 +1,4 @@
-"""Ranking: Bradley-Terry and Elo leaderboards from pairwise battles."""
+"""Ranking: Bradley-Terry and Elo leaderboards from pairwise battles; voting rules over rankings."""
 from .pairwise import (
     Leaderboard,
     bradley_terry,
@@ -8,6 +8,7 @@ from .pairwise import (
     encode_battles,
     fit_bradley_terry,
 )
+from .voting import VoteResult, borda, copeland, kemeny, margin_matrix, preference_matrix
 
 __all__ = [
     "Leaderboard",
@@ -17,4 +18,10 @@ __all__ = [
     "elo",
     "encode_battles",
     "fit_bradley_terry",
+    "VoteResult",
+    "borda",
+    "copeland",
+    "kemeny",
+    "margin_matrix",
+    "preference_matrix",
 ]

@@ -34,3 +34,53 @@ def online_elo(a, b, score, n_models, k, scale, base, init):
         rating[i] += k * (score[t] - expected_a)
         rating[j] += k * (1.0 - score[t] - expected_b)
     return rating
+
+
+@njit(cache=True, nogil=True)
+def preference_counts(rankings, weights, n_items):
+    """prefer[i, j] = total weight of the rankings that put i above j."""
+    prefer = np.zeros((n_items, n_items))
+    for r in range(rankings.shape[0]):
+        w = weights[r]
+        row = rankings[r]
+        for a in range(row.shape[0]):
+            for b in range(a + 1, row.shape[0]):
+                prefer[row[a], row[b]] += w
+    return prefer
+
+
+@njit(cache=True, nogil=True)
+def kemeny_subsets(prefer):
+    """Exact Kemeny order by dynamic programming over subsets (items placed from the top).
+
+    best[S] is the largest agreement sum_{i above j} prefer[i, j] of an order
+    of the items in S placed above all the others; placing x next, below S,
+    adds sum over the items still unplaced of prefer[x, y].
+    """
+    m = prefer.shape[0]
+    size = 1 << m
+    best = np.full(size, -np.inf)
+    choice = np.full(size, -1, np.int64)
+    best[0] = 0.0
+    for subset in range(size):
+        if best[subset] == -np.inf:
+            continue
+        for x in range(m):
+            if subset & (1 << x):
+                continue
+            gain = 0.0
+            for y in range(m):
+                if y != x and not (subset & (1 << y)):
+                    gain += prefer[x, y]
+            grown = subset | (1 << x)
+            value = best[subset] + gain
+            if value > best[grown]:
+                best[grown] = value
+                choice[grown] = x
+    order = np.empty(m, np.int64)
+    subset = size - 1
+    for position in range(m - 1, -1, -1):
+        x = choice[subset]
+        order[position] = x
+        subset &= ~(1 << x)
+    return order, best[size - 1]

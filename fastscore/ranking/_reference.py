@@ -29,3 +29,12 @@ def online_elo(a, b, score, n_models, k, scale, base, init):
         rating[i] += k * (s - expected_a)
         rating[j] += k * (1 - s - expected_b)
     return rating
+
+
+def preference_counts(rankings, weights, n_items):
+    """prefer[i, j] = total weight of the rankings that put i above j (from positions)."""
+    position = np.empty_like(rankings)
+    rows = np.arange(rankings.shape[0])[:, None]
+    position[rows, rankings] = np.arange(rankings.shape[1])[None, :]
+    above = position[:, :, None] < position[:, None, :]
+    return np.einsum("r,rij->ij", np.asarray(weights, dtype=np.float64), above.astype(np.float64))

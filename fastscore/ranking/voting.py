@@ -1,0 +1,165 @@
+"""Voting rules over rankings: Borda, Copeland, Kemeny, and the margin matrix.
+
+A profile is an (n, m) integer array whose row r lists the m item ids from
+best to worst (a permutation of 0..m-1), with optional ``weights`` (how many
+voters cast each ranking).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._config import Kernel
+from .._validation import check_finite
+
+_PREFER = Kernel("preference counts", {"numba": "fastscore.ranking._numba:preference_counts",
+                                       "reference": "fastscore.ranking._reference:preference_counts"})
+EXACT_KEMENY_MAX = 20
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """``order``: item ids, best first; ``scores``: per item id (None where the rule has none)."""
+
+    order: np.ndarray
+    scores: np.ndarray | None
+    exact: bool = True
+
+    @property
+    def winner(self) -> int:
+        return int(self.order[0])
+
+
+def _profile(rankings, weights):
+    rankings = np.asarray(rankings)
+    if rankings.ndim != 2 or rankings.shape[0] == 0 or rankings.shape[1] == 0:
+        raise ValueError(f"rankings must be a non-empty (voters, items) array, got shape {rankings.shape}.")
+    if rankings.dtype.kind not in "iu":
+        raise TypeError(f"rankings must hold integer item ids, got dtype {rankings.dtype}.")
+    m = rankings.shape[1]
+    rankings = rankings.astype(np.int64)
+    if not (np.sort(rankings, axis=1) == np.arange(m)).all():
+        r = int(np.argmax(~(np.sort(rankings, axis=1) == np.arange(m)).all(axis=1)))
+        raise ValueError(f"ranking {r} is not a permutation of the item ids 0..{m - 1}: {rankings[r].tolist()}.")
+    if weights is None:
+        weights = np.ones(rankings.shape[0])
+    else:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (rankings.shape[0],):
+            raise ValueError(f"weights must have one entry per ranking ({rankings.shape[0]}), got {weights.shape}.")
+        check_finite(weights, "weights")
+        if (weights < 0).any():
+            raise ValueError("weights must be >= 0.")
+    return np.ascontiguousarray(rankings), weights, m
+
+
+def preference_matrix(rankings, *, weights=None, backend=None) -> np.ndarray:
+    """prefer[i, j]: total weight of the rankings that put item i above item j."""
+    rankings, weights, m = _profile(rankings, weights)
+    _, count = _PREFER.resolve(backend)
+    return count(rankings, weights, m)
+
+
+def margin_matrix(rankings, *, weights=None, backend=None) -> np.ndarray:
+    """margin[i, j] = (weight preferring i to j) - (weight preferring j to i).
+
+    Examples
+    --------
+    >>> from fastscore.ranking import margin_matrix
+    >>> margin_matrix([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).astype(int).tolist()
+    [[0, 1, 3], [-1, 0, 1], [-3, -1, 0]]
+    """
+    prefer = preference_matrix(rankings, weights=weights, backend=backend)
+    return prefer - prefer.T
+
+
+def _ordered(scores):
+    # best first; equal scores by item id
+    return VoteResult(np.lexsort((np.arange(scores.size), -scores)), scores)
+
+
+def borda(rankings, *, weights=None) -> VoteResult:
+    """Borda count: an item gets m - 1 points for a first place, ..., 0 for the last.
+
+    Examples
+    --------
+    >>> from fastscore.ranking import borda
+    >>> result = borda([[0, 1, 2], [1, 0, 2], [0, 2, 1]])
+    >>> result.order.tolist(), result.scores.tolist()
+    ([0, 1, 2], [5.0, 3.0, 1.0])
+    """
+    rankings, weights, m = _profile(rankings, weights)
+    points = np.zeros(m)
+    np.add.at(points, rankings, (weights[:, None] * (m - 1 - np.arange(m))[None, :]))
+    return _ordered(points)
+
+
+def copeland(rankings, *, weights=None, backend=None) -> VoteResult:
+    """Copeland: pairwise majority wins minus losses (a tie counts 0).
+
+    Examples
+    --------
+    >>> from fastscore.ranking import copeland
+    >>> copeland([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).scores.tolist()
+    [2.0, 0.0, -2.0]
+    """
+    margin = margin_matrix(rankings, weights=weights, backend=backend)
+    return _ordered(np.sign(margin).sum(axis=1))
+
+
+def kemeny(rankings, *, weights=None, seed=0, restarts=20, backend=None) -> VoteResult:
+    """Kemeny-Young: the order that agrees with the most pairwise preferences.
+
+    Exact for up to 20 items (dynamic programming over subsets, O(2^m m^2));
+    beyond that a seeded local search (moves of one item to any position,
+    from the Borda order and ``restarts`` random orders), marked
+    ``exact=False``. ``scores`` is None (Kemeny ranks, it does not score).
+
+    Examples
+    --------
+    >>> from fastscore.ranking import kemeny
+    >>> kemeny([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).order.tolist()
+    [0, 1, 2]
+    """
+    prefer = preference_matrix(rankings, weights=weights, backend=backend)
+    m = prefer.shape[0]
+    if m <= EXACT_KEMENY_MAX:
+        from ._numba import kemeny_subsets
+
+        order, _ = kemeny_subsets(prefer)
+        return VoteResult(order, None, True)
+    rng = np.random.default_rng(seed)
+    starts = [borda(rankings, weights=weights).order] + [rng.permutation(m) for _ in range(restarts)]
+    best_order, best_value = None, -np.inf
+    for start in starts:
+        order, value = _local_search(prefer, np.array(start))
+        if value > best_value:
+            best_order, best_value = order, value
+    return VoteResult(best_order, None, False)
+
+
+def agreement(prefer, order) -> float:
+    """sum over i placed above j of prefer[i, j]."""
+    position = np.empty(order.size, dtype=np.int64)
+    position[order] = np.arange(order.size)
+    return float(prefer[position[:, None] < position[None, :]].sum())
+
+
+def _local_search(prefer, order):
+    value = agreement(prefer, order)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(order.size):
+            item = order[i]
+            rest = np.delete(order, i)
+            for j in range(order.size):
+                candidate = np.insert(rest, j, item)
+                candidate_value = agreement(prefer, candidate)
+                if candidate_value > value + 1e-12:
+                    order, value, improved = candidate, candidate_value, True
+                    break
+            if improved:
+                break
+    return order, value

@@ -1,0 +1,75 @@
+"""Voting rules: hand cases, compiled counts = reference, Kemeny = brute force."""
+import itertools
+
+import numpy as np
+import pytest
+
+from fastscore.ranking import borda, copeland, kemeny, margin_matrix, preference_matrix
+from fastscore.ranking.voting import agreement
+
+
+def random_profile(seed, voters, items):
+    rng = np.random.default_rng(seed)
+    # voters share a noisy common order, so that the rules have something to find
+    base = rng.normal(size=items)
+    return np.array([np.argsort(-(base + rng.normal(scale=1.5, size=items))) for _ in range(voters)])
+
+
+def test_hand_profile():
+    # 2 voters a > b > c, 1 voter b > c > a
+    rankings = [[0, 1, 2], [0, 1, 2], [1, 2, 0]]
+    assert borda(rankings).scores.tolist() == [4.0, 4.0, 1.0]  # a: 2+2+0, b: 1+1+2, c: 0+0+1
+    assert borda(rankings).order.tolist() == [0, 1, 2]  # a and b tie: by item id
+    assert margin_matrix(rankings).tolist() == [[0, 1, 1], [-1, 0, 3], [-1, -3, 0]]
+    assert copeland(rankings).scores.tolist() == [2.0, 0.0, -2.0]
+    assert kemeny(rankings).order.tolist() == [0, 1, 2]
+
+
+def test_weights_equal_repeated_rankings():
+    rankings = random_profile(1, 30, 6)
+    counts = np.random.default_rng(2).integers(1, 4, size=30)
+    repeated = np.repeat(rankings, counts, axis=0)
+    np.testing.assert_allclose(borda(rankings, weights=counts).scores, borda(repeated).scores)
+    np.testing.assert_allclose(margin_matrix(rankings, weights=counts), margin_matrix(repeated))
+
+
+def test_compiled_counts_equal_reference():
+    rankings = random_profile(3, 500, 9)
+    weights = np.random.default_rng(4).random(500)
+    np.testing.assert_allclose(preference_matrix(rankings, weights=weights),
+                               preference_matrix(rankings, weights=weights, backend="reference"), rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kemeny_is_optimal_by_brute_force(seed):
+    items = 3 + seed % 5
+    rankings = random_profile(seed, 15, items)
+    prefer = preference_matrix(rankings)
+    best = max(agreement(prefer, np.array(order)) for order in itertools.permutations(range(items)))
+    result = kemeny(rankings)
+    assert result.exact
+    assert agreement(prefer, result.order) == pytest.approx(best)
+
+
+def test_kemeny_beyond_twenty_items_is_approximate_and_no_worse_than_borda():
+    rankings = random_profile(9, 40, 23)
+    result = kemeny(rankings, seed=1, restarts=2)
+    assert not result.exact
+    prefer = preference_matrix(rankings)
+    assert agreement(prefer, result.order) >= agreement(prefer, borda(rankings).order)
+    assert sorted(result.order.tolist()) == list(range(23))
+
+
+def test_bad_profiles():
+    with pytest.raises(ValueError, match="not a permutation"):
+        borda([[0, 1, 1], [0, 1, 2]])
+    with pytest.raises(ValueError, match="not a permutation"):
+        borda([[0, 1, 3]])
+    with pytest.raises(TypeError, match="integer item ids"):
+        borda([[0.0, 1.0]])
+    with pytest.raises(ValueError, match="non-empty"):
+        borda(np.zeros((0, 3), dtype=int))
+    with pytest.raises(ValueError, match="one entry per ranking"):
+        borda([[0, 1]], weights=[1, 2])
+    with pytest.raises(ValueError, match=">= 0"):
+        margin_matrix([[0, 1]], weights=[-1])
