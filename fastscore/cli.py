@@ -237,9 +237,27 @@ def _demo_diversity() -> None:
           f"same value: {abs(vendi_score(X64) - anchor.score_X(X64)) < 1e-8 * vendi_score(X64)}")
 
 
+def _demo_ranking() -> None:
+    from .datasets import load_glue
+    from .ranking import aggregate_benchmark
+
+    print("\n== ranking: the GLUE leaderboard, 105 systems x 14 tasks ==")
+    systems, tasks, scores, average = load_glue()
+    start = time.perf_counter()
+    borda = aggregate_benchmark(scores, method="borda")
+    elapsed = time.perf_counter() - start
+    mean = aggregate_benchmark(scores, method="mean")
+    leaderboard = np.argsort(-average, kind="stable")
+    print(f"top 5 by Borda over tasks ({elapsed * 1e3:.1f} ms): " + "; ".join(systems[borda.order[:5]]))
+    print("top 5 by the leaderboard's average:   " + "; ".join(systems[leaderboard[:5]]))
+    moved = int(np.sum(borda.order[:10] != mean.order[:10]))
+    print(f"Borda and the mean score disagree on {moved} of the top 10 places")
+
+
 def _cmd_demo(args) -> int:
     _demo_calibration(args.size)
     _demo_diversity()
+    _demo_ranking()
     return 0
 
 

@@ -83,6 +83,7 @@ def test_demo_small(capsys):
     code, out, _ = run(capsys, "demo", "--size", "200000")
     assert code == 0
     assert "naive_bayes" in out and "same ECE: True" in out
+    assert "GLUE leaderboard" in out and "Borda" in out
 
 
 def test_vendi_command(capsys, tmp_path):

@@ -25,3 +25,32 @@ def load_calibration_digits() -> dict[str, np.ndarray]:
     with resources.files(__package__).joinpath("calibration_digits.npz").open("rb") as handle:
         with np.load(handle) as archive:
             return {name: archive[name] for name in archive.files}
+
+
+def load_glue() -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+    """The public GLUE leaderboard (see README.md in this folder).
+
+    Returns
+    -------
+    systems : ndarray of str, (105,)
+    tasks : list of str, the 14 task columns
+    scores : ndarray of float, (105, 14)
+    leaderboard_score : ndarray of float, (105,), the leaderboard's own average
+
+    Examples
+    --------
+    >>> from fastscore.datasets import load_glue
+    >>> systems, tasks, scores, average = load_glue()
+    >>> scores.shape, tasks[:2]
+    ((105, 14), ['CoLA', 'SST-2'])
+    """
+    import csv
+    import io
+
+    text = resources.files(__package__).joinpath("glue.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    systems = np.array([row[0].strip() for row in body])
+    average = np.array([float(row[1]) for row in body])
+    scores = np.array([[float(v) for v in row[2:]] for row in body])
+    return systems, header[2:], scores, average

@@ -8,7 +8,7 @@ from .pairwise import (
     encode_battles,
     fit_bradley_terry,
 )
-from .voting import VoteResult, borda, copeland, kemeny, margin_matrix, preference_matrix
+from .voting import VoteResult, aggregate_benchmark, borda, copeland, kemeny, margin_matrix, preference_matrix
 
 __all__ = [
     "Leaderboard",
@@ -19,6 +19,7 @@ __all__ = [
     "encode_battles",
     "fit_bradley_terry",
     "VoteResult",
+    "aggregate_benchmark",
     "borda",
     "copeland",
     "kemeny",

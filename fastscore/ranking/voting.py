@@ -163,3 +163,33 @@ def _local_search(prefer, order):
             if improved:
                 break
     return order, value
+
+
+def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, seed=0) -> VoteResult:
+    """Rank systems across tasks by a social-choice rule (Colombo et al. 2022).
+
+    Each task (column of ``scores``, systems as rows) ranks the systems; the
+    rankings are aggregated by ``method``: "borda", "copeland", "kemeny", or
+    "mean" (the usual average of the scores, for comparison). Equal scores
+    within a task are ordered by system index.
+
+    Examples
+    --------
+    >>> from fastscore.ranking import aggregate_benchmark
+    >>> scores = [[90, 80], [85, 95], [70, 60]]  # 3 systems, 2 tasks
+    >>> aggregate_benchmark(scores).order.tolist(), aggregate_benchmark(scores, method="mean").order.tolist()
+    ([0, 1, 2], [1, 0, 2])
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.size == 0:
+        raise ValueError(f"scores must be a non-empty (systems, tasks) array, got shape {scores.shape}.")
+    check_finite(scores, "scores")
+    signed = scores if higher_is_better else -scores
+    if method == "mean":
+        return _ordered(signed.mean(axis=1))
+    rules = {"borda": borda, "copeland": copeland, "kemeny": kemeny}
+    if method not in rules:
+        raise ValueError(f"method={method!r} is not supported; use 'borda', 'copeland', 'kemeny' or 'mean'.")
+    systems = np.arange(scores.shape[0])
+    rankings = np.stack([np.lexsort((systems, -signed[:, t])) for t in range(scores.shape[1])])
+    return rules[method](rankings, seed=seed) if method == "kemeny" else rules[method](rankings)

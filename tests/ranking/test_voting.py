@@ -73,3 +73,29 @@ def test_bad_profiles():
         borda([[0, 1]], weights=[1, 2])
     with pytest.raises(ValueError, match=">= 0"):
         margin_matrix([[0, 1]], weights=[-1])
+
+
+def test_aggregate_benchmark_on_glue():
+    from fastscore.datasets import load_glue
+    from fastscore.ranking import aggregate_benchmark
+
+    systems, tasks, scores, average = load_glue()
+    assert scores.shape == (105, 14) and len(tasks) == 14
+    # the leaderboard's Score column is (close to) the mean of the tasks
+    mean = aggregate_benchmark(scores, method="mean")
+    np.testing.assert_allclose(mean.scores, scores.mean(axis=1))
+    # Borda over tasks equals Borda computed from the per-task rankings by hand
+    rankings = np.stack([np.lexsort((np.arange(105), -scores[:, t])) for t in range(14)])
+    expected_points = np.zeros(105)
+    for row in rankings:
+        expected_points[row] += np.arange(104, -1, -1)
+    result = aggregate_benchmark(scores)
+    np.testing.assert_allclose(result.scores, expected_points)
+    assert sorted(result.order.tolist()) == list(range(105))
+    # lower is better flips the order
+    flipped = aggregate_benchmark(-scores, higher_is_better=False)
+    np.testing.assert_array_equal(flipped.order, result.order)
+    with pytest.raises(ValueError, match="method='median'"):
+        aggregate_benchmark(scores, method="median")
+    with pytest.raises(ValueError, match="scores contains NaN"):
+        aggregate_benchmark([[1.0, np.nan]])
