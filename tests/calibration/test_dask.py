@@ -2,12 +2,11 @@
 import numpy as np
 import pytest
 
-dask = pytest.importorskip("dask", reason="the test extra installs dask[distributed]")
-import dask.array as da  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+import dask.array as da  # the test extra installs dask[distributed]: no skip
+from distributed import Client, LocalCluster
 
-import fastscore.dask  # noqa: E402
-from fastscore.calibration import BinnedCalibration, calibration_report  # noqa: E402
+import fastscore.dask
+from fastscore.calibration import BinnedCalibration, calibration_report
 
 
 @pytest.fixture(scope="module")

@@ -89,7 +89,6 @@ def test_state_split_merge_and_pickle(binary_data):
 
 
 def test_state_on_dask(binary_data):
-    pytest.importorskip("dask", reason="the test extra installs dask[distributed]")
     import dask.array as da
 
     import fastscore.dask

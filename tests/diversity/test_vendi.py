@@ -258,7 +258,6 @@ def test_embedding_state_streams_and_merges(rng):
 
 
 def test_embedding_state_on_dask(rng):
-    pytest.importorskip("dask", reason="the test extra installs dask[distributed]")
     import dask.array as da
 
     import fastscore.dask
