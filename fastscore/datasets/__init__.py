@@ -54,3 +54,21 @@ def load_glue() -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     average = np.array([float(row[1]) for row in body])
     scores = np.array([[float(v) for v in row[2:]] for row in body])
     return systems, header[2:], scores, average
+
+
+def coco_sample_paths() -> tuple[str, str]:
+    """Paths of the bundled COCO sample: (ground-truth JSON, detections JSON).
+
+    100 COCO val2014 images with their 839 annotations, and the COCO API's
+    example bounding-box results for them (see README.md in this folder).
+
+    Examples
+    --------
+    >>> from fastscore.datasets import coco_sample_paths
+    >>> gt_file, dt_file = coco_sample_paths()
+    >>> gt_file.endswith("instances_val2014_100.json")
+    True
+    """
+    folder = resources.files(__package__)
+    return (str(folder.joinpath("instances_val2014_100.json")),
+            str(folder.joinpath("instances_val2014_fakebbox100_results.json")))

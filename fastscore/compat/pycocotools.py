@@ -1,0 +1,430 @@
+"""Drop-in replacement for ``pycocotools.coco.COCO`` and ``pycocotools.cocoeval.COCOeval`` (bbox).
+
+Change the two import lines::
+
+    from fastscore.compat.pycocotools import COCO, COCOeval
+
+and keep the rest: the same constructor arguments, ``params``, ``evaluate()``,
+``accumulate()``, ``summarize()`` (the same printed lines), ``stats`` and
+``eval["precision" | "recall" | "scores"]``, bit-identical to pycocotools 2.0.
+
+Annotations are kept as columns from the moment they are read; the
+dictionary views (``anns``, ``imgs``, ``imgToAnns`` ...) are built on first use.
+
+Differences, all deliberate:
+
+- only ``iouType="bbox"`` (segmentation and keypoints raise an error);
+- ``evalImgs`` (pycocotools' per-image list of dicts) is not built: the
+  matching is kept as arrays (see ``fastscore.detection.evaluate_detections``);
+- duplicate ground-truth annotation ids raise an error (pycocotools silently
+  keeps the last), an annotation id of 0 warns (pycocotools' numbers are kept);
+- ``loadRes`` raises ValueError (not AssertionError) for detections on images
+  the ground truth does not list, and warns about unknown category ids;
+- ``accumulate(p)`` accepts only the parameters ``evaluate()`` used.
+
+Examples
+--------
+>>> from fastscore.compat.pycocotools import COCO, COCOeval
+>>> from fastscore.datasets import coco_sample_paths
+>>> gt_file, dt_file = coco_sample_paths()
+>>> coco_gt = COCO(gt_file)  # doctest: +ELLIPSIS
+loading annotations into memory...
+...
+>>> coco_dt = coco_gt.loadRes(dt_file)  # doctest: +ELLIPSIS
+Loading and preparing results...
+...
+>>> E = COCOeval(coco_gt, coco_dt, "bbox")
+>>> E.evaluate(); E.accumulate(); E.summarize()  # doctest: +ELLIPSIS
+Running per image evaluation...
+...
+ Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.505
+...
+"""
+from __future__ import annotations
+
+import copy
+import datetime
+import itertools
+import json
+import time
+import warnings
+from collections import defaultdict
+
+import numpy as np
+
+from ..detection.coco import (
+    BoxTable,
+    CocoParams,
+    check_ground_truth_ids,
+    default_area_ranges,
+    default_iou_thresholds,
+    default_recall_thresholds,
+    match_detections,
+)
+from ..detection.evaluation import evaluate_matched
+
+__all__ = ["COCO", "COCOeval", "Params"]
+
+
+def _is_array_like(obj) -> bool:
+    return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+def _columns_from_dicts(anns: list, side: str) -> BoxTable:
+    """Columns of a list of annotation dicts (COCO's field names)."""
+    n = len(anns)
+    if n and not all(isinstance(a, dict) for a in anns[:1]):
+        raise TypeError("annotations must be dicts with image_id, category_id and bbox.")
+    try:
+        image_id = np.fromiter((a["image_id"] for a in anns), np.int64, n)
+        category_id = np.fromiter((a["category_id"] for a in anns), np.int64, n)
+        bbox = np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(n, -1) if n else np.zeros((0, 4))
+    except KeyError as exc:
+        raise ValueError(f"an annotation lacks the field {exc}; COCO annotations need image_id, category_id and bbox.") from None
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"annotation fields could not be read as numbers ({exc}); bbox must be [x, y, width, height].") from None
+    if bbox.shape[1] != 4:
+        raise ValueError(f"every bbox must have 4 numbers [x, y, width, height]; got rows of {bbox.shape[1]}.")
+    if side == "dt":
+        try:
+            score = np.fromiter((a["score"] for a in anns), np.float64, n)
+        except KeyError:
+            raise ValueError("a detection lacks its 'score'; results need image_id, category_id, bbox and score.") from None
+        data = {"image_id": image_id, "category_id": category_id, "bbox": bbox, "score": score}
+    else:
+        data = {
+            "image_id": image_id, "category_id": category_id, "bbox": bbox,
+            "area": np.fromiter((a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns), np.float64, n),
+            "iscrowd": np.fromiter((bool(a.get("iscrowd", 0)) for a in anns), np.uint8, n),
+            "id": np.fromiter((a["id"] for a in anns), np.int64, n),
+        }
+    return BoxTable.from_columns(data, side=side)
+
+
+class COCO:
+    """COCO annotations (pycocotools' ``COCO``): reads the same JSON files.
+
+    Parameters
+    ----------
+    annotation_file : str or path, optional
+        A COCO instances JSON file.
+    """
+
+    def __init__(self, annotation_file=None):
+        self.dataset = {}
+        self._index = None
+        self._table = None
+        if annotation_file is not None:
+            print("loading annotations into memory...")
+            tic = time.time()
+            with open(annotation_file, "r") as f:
+                dataset = json.load(f)
+            if not isinstance(dataset, dict):
+                raise ValueError(f"annotation file format {type(dataset).__name__} not supported: a COCO file holds a JSON object.")
+            print("Done (t={:0.2f}s)".format(time.time() - tic))
+            self.dataset = dataset
+            self.createIndex()
+
+    # -- the dictionary index, built lazily -------------------------------------------------
+    def createIndex(self):
+        """Reset the index; it is rebuilt from ``dataset`` on first use."""
+        print("creating index...")
+        self._index = None
+        self._table = None
+        print("index created!")
+
+    def _build_index(self):
+        anns, cats, imgs = {}, {}, {}
+        img_to_anns, cat_to_imgs = defaultdict(list), defaultdict(list)
+        for ann in self.dataset.get("annotations", []):
+            img_to_anns[ann["image_id"]].append(ann)
+            anns[ann["id"]] = ann
+        for img in self.dataset.get("images", []):
+            imgs[img["id"]] = img
+        for cat in self.dataset.get("categories", []):
+            cats[cat["id"]] = cat
+        if "annotations" in self.dataset and "categories" in self.dataset:
+            for ann in self.dataset["annotations"]:
+                cat_to_imgs[ann["category_id"]].append(ann["image_id"])
+        self._index = (anns, cats, imgs, img_to_anns, cat_to_imgs)
+        return self._index
+
+    @property
+    def anns(self) -> dict:
+        return (self._index or self._build_index())[0]
+
+    @property
+    def cats(self) -> dict:
+        return (self._index or self._build_index())[1]
+
+    @property
+    def imgs(self) -> dict:
+        return (self._index or self._build_index())[2]
+
+    @property
+    def imgToAnns(self) -> dict:
+        return (self._index or self._build_index())[3]
+
+    @property
+    def catToImgs(self) -> dict:
+        return (self._index or self._build_index())[4]
+
+    def table(self, side: str = "gt") -> BoxTable:
+        """The annotations as columns (cached)."""
+        if self._table is None:
+            self._table = _columns_from_dicts(self.dataset.get("annotations", []), side)
+        return self._table
+
+    # -- pycocotools' queries ----------------------------------------------------------------
+    def info(self):
+        for key, value in self.dataset["info"].items():
+            print("{}: {}".format(key, value))
+
+    def getAnnIds(self, imgIds=[], catIds=[], areaRng=[], iscrowd=None):  # noqa: B006 - pycocotools' signature
+        imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == len(areaRng) == 0:
+            anns = self.dataset.get("annotations", [])
+        else:
+            if len(imgIds):
+                anns = list(itertools.chain.from_iterable(self.imgToAnns[i] for i in imgIds if i in self.imgToAnns))
+            else:
+                anns = self.dataset.get("annotations", [])
+            anns = anns if len(catIds) == 0 else [a for a in anns if a["category_id"] in catIds]
+            anns = anns if len(areaRng) == 0 else [a for a in anns if areaRng[0] < a["area"] < areaRng[1]]
+        if iscrowd is not None:
+            return [a["id"] for a in anns if a["iscrowd"] == iscrowd]
+        return [a["id"] for a in anns]
+
+    def getCatIds(self, catNms=[], supNms=[], catIds=[]):  # noqa: B006
+        catNms = catNms if _is_array_like(catNms) else [catNms]
+        supNms = supNms if _is_array_like(supNms) else [supNms]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        cats = self.dataset.get("categories", [])
+        cats = cats if len(catNms) == 0 else [c for c in cats if c["name"] in catNms]
+        cats = cats if len(supNms) == 0 else [c for c in cats if c["supercategory"] in supNms]
+        cats = cats if len(catIds) == 0 else [c for c in cats if c["id"] in catIds]
+        return [c["id"] for c in cats]
+
+    def getImgIds(self, imgIds=[], catIds=[]):  # noqa: B006
+        imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
+        catIds = catIds if _is_array_like(catIds) else [catIds]
+        if len(imgIds) == len(catIds) == 0:
+            return list(self.imgs.keys())
+        ids = set(imgIds)
+        for i, cat in enumerate(catIds):
+            ids = set(self.catToImgs[cat]) if i == 0 and len(ids) == 0 else ids & set(self.catToImgs[cat])
+        return list(ids)
+
+    def loadAnns(self, ids=[]):  # noqa: B006
+        return [self.anns[i] for i in ids] if _is_array_like(ids) else [self.anns[ids]]
+
+    def loadCats(self, ids=[]):  # noqa: B006
+        return [self.cats[i] for i in ids] if _is_array_like(ids) else [self.cats[ids]]
+
+    def loadImgs(self, ids=[]):  # noqa: B006
+        return [self.imgs[i] for i in ids] if _is_array_like(ids) else [self.imgs[ids]]
+
+    # -- results -----------------------------------------------------------------------------
+    def loadRes(self, resFile):
+        """Load detections (a JSON file, a list of dicts or an (N, 7) array) against this ground truth."""
+        res = COCO()
+        res.dataset["images"] = [img for img in self.dataset.get("images", [])]
+        print("Loading and preparing results...")
+        tic = time.time()
+        if isinstance(resFile, (str, bytes)) or hasattr(resFile, "__fspath__"):
+            with open(resFile) as f:
+                anns = json.load(f)
+        elif isinstance(resFile, np.ndarray):
+            anns = self.loadNumpyAnnotations(resFile)
+        else:
+            anns = resFile
+        if not isinstance(anns, list):
+            raise ValueError(f"results must be a list of detection dicts (a JSON array), got {type(anns).__name__}.")
+        if anns and not ("bbox" in anns[0] and len(anns[0]["bbox"]) > 0):
+            raise NotImplementedError(
+                "fastscore.compat.pycocotools supports bounding-box results only (dicts with a 'bbox'); "
+                "segmentation, keypoint and caption results are not supported yet."
+            )
+        table = _columns_from_dicts(anns, "dt")
+        known_images = np.fromiter(self.imgs.keys(), np.int64, len(self.imgs))
+        unknown = np.setdiff1d(np.unique(table.image_id), known_images)
+        if unknown.size:
+            raise ValueError(
+                f"Results do not correspond to current coco set: {unknown.size} image id(s) are not in the "
+                f"ground truth (first: {unknown[:5].tolist()}); drop those detections or use the matching annotation file."
+            )
+        unknown = np.setdiff1d(np.unique(table.category_id), np.asarray(self.getCatIds(), dtype=np.int64))
+        if unknown.size:
+            warnings.warn(
+                f"{unknown.size} category id(s) of the results are not in the ground truth (first: {unknown[:5].tolist()}); "
+                f"pycocotools ignores those detections, and so does fastscore.", UserWarning, stacklevel=2)
+        res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+        # pycocotools completes each result dict in place (id, area, iscrowd, a box polygon)
+        for i, ann in enumerate(anns):
+            bb = ann["bbox"]
+            x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
+            if "segmentation" not in ann:
+                ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
+            ann["area"] = bb[2] * bb[3]
+            ann["id"] = i + 1
+            ann["iscrowd"] = 0
+        print("DONE (t={:0.2f}s)".format(time.time() - tic))
+        res.dataset["annotations"] = anns
+        res.createIndex()
+        res._table = table
+        return res
+
+    def loadNumpyAnnotations(self, data):
+        """An (N, 7) array [image_id, x, y, w, h, score, category_id] as a list of result dicts."""
+        print("Converting ndarray to lists...")
+        data = np.asarray(data)
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise ValueError(f"detections as an array must have shape (N, 7) [image_id, x, y, w, h, score, category_id], got {data.shape}.")
+        print(data.shape)
+        return [{"image_id": int(row[0]), "bbox": [row[1], row[2], row[3], row[4]], "score": row[5],
+                 "category_id": int(row[6])} for row in data]
+
+    def __getattr__(self, name):
+        if name in ("showAnns", "annToRLE", "annToMask", "download"):
+            raise AttributeError(f"COCO.{name} works on masks or images, which fastscore does not handle; use pycocotools for it.")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+class Params:
+    """pycocotools' evaluation parameters (bbox)."""
+
+    def __init__(self, iouType="segm"):
+        if iouType not in ("bbox", "segm", "keypoints"):
+            raise Exception("iouType not supported")
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = default_iou_thresholds()
+        self.recThrs = default_recall_thresholds()
+        self.maxDets = [1, 10, 100]
+        self.areaRng = default_area_ranges()
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+        self.iouType = iouType
+        self.useSegm = None
+
+    def _to_core(self) -> CocoParams:
+        return CocoParams(image_ids=self.imgIds, category_ids=self.catIds, iou_thresholds=self.iouThrs,
+                          recall_thresholds=self.recThrs, max_detections=self.maxDets, area_ranges=self.areaRng,
+                          area_labels=self.areaRngLbl, use_categories=bool(self.useCats)).checked()
+
+
+def _check_iou_type(iou_type):
+    if iou_type != "bbox":
+        raise NotImplementedError(
+            f"fastscore.compat.pycocotools evaluates iouType='bbox' only; got iouType={iou_type!r} "
+            f"(segm and keypoints are not supported yet). Pass iouType='bbox'."
+        )
+
+
+class COCOeval:
+    """pycocotools' ``COCOeval`` for bounding boxes, with identical numbers.
+
+    Parameters
+    ----------
+    cocoGt, cocoDt : COCO
+    iouType : str
+        Must be "bbox" (pycocotools' default, "segm", is not supported).
+    """
+
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm"):
+        if not iouType:
+            print("iouType not specified. use default iouType segm")
+            iouType = "segm"
+        _check_iou_type(iouType)
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self.eval = {}
+        self.params = Params(iouType=iouType)
+        self._paramsEval = {}
+        self.stats = []
+        self._matched = None
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    @property
+    def evalImgs(self):
+        raise AttributeError(
+            "fastscore's COCOeval does not build pycocotools' per-image evalImgs list (it keeps the matching as "
+            "arrays); use fastscore.detection.evaluate_detections for per-detection outcomes."
+        )
+
+    def evaluate(self):
+        """Match detections to ground truth for every image, category and area range."""
+        tic = time.time()
+        print("Running per image evaluation...")
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+            print("useSegm (deprecated) is not None. Running {} evaluation".format(p.iouType))
+        _check_iou_type(p.iouType)
+        print("Evaluate annotation type *{}*".format(p.iouType))
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        core = p._to_core()
+        gt = self.cocoGt.table("gt")
+        dt = self.cocoDt.table("dt")
+        check_ground_truth_ids(gt)
+        image_ids = core.image_ids if core.image_ids is not None else np.zeros(0, np.int64)
+        cat_ids = core.category_ids if core.category_ids is not None else np.zeros(0, np.int64)
+        self._matched, _ = match_detections(gt, dt, core, image_ids, cat_ids)
+        self._core = core
+        self._paramsEval = copy.deepcopy(self.params)
+        print("DONE (t={:0.2f}s).".format(time.time() - tic))
+
+    def accumulate(self, p=None):
+        """Precision/recall arrays into ``self.eval`` (pycocotools' layout)."""
+        print("Accumulating evaluation results...")
+        tic = time.time()
+        if self._matched is None:
+            print("Please run evaluate() first")
+        if p is not None and p is not self.params:
+            core = p._to_core()
+            if not _same_params(core, self._core):
+                raise ValueError("accumulate(p) accepts only the parameters evaluate() ran with; "
+                                 "set them on E.params and call evaluate() again.")
+        p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [-1]
+        cats = np.asarray(p.catIds, dtype=np.int64)
+        self._result = evaluate_matched(self._matched, self._core, self._core.image_ids, cats)
+        r = self._result
+        T, R, K, A, M = r.precision.shape
+        self.eval = {
+            "params": p,
+            "counts": [T, R, K, A, M],
+            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+            "precision": r.precision,
+            "recall": r.recall,
+            "scores": r.scores,
+        }
+        print("DONE (t={:0.2f}s).".format(time.time() - tic))
+
+    def summarize(self):
+        """Print the 12 summary lines and set ``stats``."""
+        if not self.eval:
+            raise Exception("Please run accumulate() first")
+        for line in self._result.summary_lines:
+            print(line)
+        if not self._result.summary_lines:
+            raise ValueError("the COCO summary needs three maxDets (e.g. [1, 10, 100]).")
+        self.stats = self._result.stats.copy()
+
+    def __str__(self):
+        self.summarize()
+        return ""
+
+
+def _same_params(a: CocoParams, b: CocoParams) -> bool:
+    return (np.array_equal(a.image_ids, b.image_ids) and np.array_equal(a.category_ids, b.category_ids)
+            and np.array_equal(a.iou_thresholds, b.iou_thresholds) and np.array_equal(a.recall_thresholds, b.recall_thresholds)
+            and a.max_detections == b.max_detections and np.array_equal(a.area_ranges, b.area_ranges)
+            and a.use_categories == b.use_categories)

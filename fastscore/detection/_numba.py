@@ -1,0 +1,202 @@
+"""Numba kernels of the detection family: box IoU, COCO greedy matching and
+accumulation, and the linear sum assignment (shortest augmenting paths).
+
+The float operations of the IoU and of the precision/recall arithmetic are
+written in the order pycocotools uses, so that the results are bit-identical.
+"""
+import numpy as np
+from numba import njit
+
+# Per-detection outcome codes of the COCO matching (one per IoU threshold and area range).
+IGNORED = 0
+TRUE_POSITIVE = 1
+FALSE_POSITIVE = 2
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _iou_xywh(dx, dy, dw, dh, gx, gy, gw, gh, crowd):
+    # pycocotools' bbIou: widths from x + w, no +1 pixel; a crowd region
+    # divides by the detection's area only.
+    w = min(dw + dx, gw + gx) - max(dx, gx)
+    if w <= 0:
+        return 0.0
+    h = min(dh + dy, gh + gy) - max(dy, gy)
+    if h <= 0:
+        return 0.0
+    inter = w * h
+    if crowd:
+        union = dw * dh
+    else:
+        union = dw * dh + gw * gh - inter
+    return inter / union
+
+
+@njit(cache=True, nogil=True)
+def box_iou_xywh(det, gt, crowd, out):
+    """IoU matrix ``out[d, g]`` of xywh boxes, pycocotools' float operations."""
+    for d in range(det.shape[0]):
+        for g in range(gt.shape[0]):
+            out[d, g] = _iou_xywh(det[d, 0], det[d, 1], det[d, 2], det[d, 3],
+                                  gt[g, 0], gt[g, 1], gt[g, 2], gt[g, 3], crowd[g] != 0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
+                      gt_box, gt_area, gt_crowd, gt_id,
+                      dt_box, dt_area, dt_id,
+                      iou_thrs, area_rng, codes, gt_matched):
+    """COCO greedy matching of the (image, category) groups listed in ``groups``.
+
+    Detections of a group are in descending score order (stable) and already
+    cut to maxDets[-1]; ground truths in file order. Writes, for every IoU
+    threshold t and area range a, ``codes[t, a, d]`` (IGNORED, TRUE_POSITIVE,
+    FALSE_POSITIVE) and ``gt_matched[t, a, g]`` (1 when a detection took it).
+    """
+    n_thr = iou_thrs.shape[0]
+    n_area = area_rng.shape[0]
+    max_g = 0
+    max_d = 0
+    for grp in groups:
+        max_g = max(max_g, gt_hi[grp] - gt_lo[grp])
+        max_d = max(max_d, dt_hi[grp] - dt_lo[grp])
+    ious = np.empty((max_d, max_g))
+    order = np.empty(max_g, dtype=np.int64)
+    ignore = np.empty(max_g, dtype=np.uint8)
+    taken = np.empty(max_g, dtype=np.uint8)
+    for grp in groups:
+        g0 = gt_lo[grp]
+        n_g = gt_hi[grp] - g0
+        d0 = dt_lo[grp]
+        n_d = dt_hi[grp] - d0
+        if n_d == 0:
+            continue
+        for d in range(n_d):
+            for g in range(n_g):
+                ious[d, g] = _iou_xywh(dt_box[d0 + d, 0], dt_box[d0 + d, 1], dt_box[d0 + d, 2], dt_box[d0 + d, 3],
+                                       gt_box[g0 + g, 0], gt_box[g0 + g, 1], gt_box[g0 + g, 2], gt_box[g0 + g, 3],
+                                       gt_crowd[g0 + g] != 0)
+        for a in range(n_area):
+            lo = area_rng[a, 0]
+            hi = area_rng[a, 1]
+            # ground truths to ignore (crowd, or area outside the range) go last, stable
+            k = 0
+            for g in range(n_g):
+                ignored = gt_crowd[g0 + g] != 0 or gt_area[g0 + g] < lo or gt_area[g0 + g] > hi
+                ignore[g] = 1 if ignored else 0
+                if not ignored:
+                    order[k] = g
+                    k += 1
+            for g in range(n_g):
+                if ignore[g]:
+                    order[k] = g
+                    k += 1
+            for t in range(n_thr):
+                for g in range(n_g):
+                    taken[g] = 0
+                threshold = min(iou_thrs[t], 1 - 1e-10)
+                for d in range(n_d):
+                    best = threshold
+                    m = -1
+                    for j in range(n_g):
+                        g = order[j]
+                        if taken[g] and not gt_crowd[g0 + g]:
+                            continue
+                        if m > -1 and ignore[m] == 0 and ignore[g] == 1:
+                            break
+                        if ious[d, g] < best:
+                            continue
+                        best = ious[d, g]
+                        m = g
+                    out_of_range = dt_area[d0 + d] < lo or dt_area[d0 + d] > hi
+                    if m == -1:
+                        codes[t, a, d0 + d] = IGNORED if out_of_range else FALSE_POSITIVE
+                        continue
+                    # pycocotools marks the pair by ids: a ground truth with id 0 reads
+                    # as "unmatched" for the detection, a detection id <= 0 does not
+                    # take the ground truth. Kept for identical numbers.
+                    if dt_id[d0 + d] > 0:
+                        taken[m] = 1
+                        gt_matched[t, a, g0 + m] = 1
+                    if ignore[m]:
+                        codes[t, a, d0 + d] = IGNORED
+                    elif gt_id[g0 + m] != 0:
+                        codes[t, a, d0 + d] = TRUE_POSITIVE
+                    else:
+                        codes[t, a, d0 + d] = IGNORED if out_of_range else FALSE_POSITIVE
+
+
+@njit(cache=True, nogil=True)
+def _search_left(values, n, x):
+    """First index i < n with values[i] >= x (values non-decreasing); n if none."""
+    lo = 0
+    hi = n
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_dets, n_positive,
+                    rec_thrs, precision, recall, score_out):
+    """pycocotools' accumulate() for the categories ``cat_lo..cat_hi``.
+
+    ``order[cat_start[k]:cat_start[k + 1]]`` lists the detections of category k
+    sorted by descending score, ties by image then by rank in the image (the
+    order pycocotools' stable sort of the concatenated images gives).
+    ``rank`` is a detection's place in its image's score order; ``n_positive``
+    the (category, area) count of ground truths not ignored.
+    """
+    n_thr = codes.shape[0]
+    n_area = codes.shape[1]
+    n_rec = rec_thrs.shape[0]
+    longest = 0
+    for k in range(cat_lo, cat_hi):
+        longest = max(longest, cat_start[k + 1] - cat_start[k])
+    pr = np.empty(longest)
+    rc = np.empty(longest)
+    sc = np.empty(longest)
+    for k in range(cat_lo, cat_hi):
+        s0 = cat_start[k]
+        s1 = cat_start[k + 1]
+        for a in range(n_area):
+            npig = n_positive[k, a]
+            if npig == 0:
+                continue  # stays -1, as in pycocotools
+            for m in range(max_dets.shape[0]):
+                max_det = max_dets[m]
+                for t in range(n_thr):
+                    tp = 0.0
+                    fp = 0.0
+                    nd = 0
+                    for s in range(s0, s1):
+                        d = order[s]
+                        if rank[d] >= max_det:
+                            continue
+                        code = codes[t, a, d]
+                        if code == TRUE_POSITIVE:
+                            tp += 1.0
+                        elif code == FALSE_POSITIVE:
+                            fp += 1.0
+                        rc[nd] = tp / npig
+                        pr[nd] = tp / (fp + tp + np.spacing(1.0))
+                        sc[nd] = scores[d]
+                        nd += 1
+                    recall[t, k, a, m] = rc[nd - 1] if nd > 0 else 0.0
+                    # precision envelope: running maximum from the right
+                    for i in range(nd - 1, 0, -1):
+                        if pr[i] > pr[i - 1]:
+                            pr[i - 1] = pr[i]
+                    for r in range(n_rec):
+                        precision[t, r, k, a, m] = 0.0
+                        score_out[t, r, k, a, m] = 0.0
+                    for r in range(n_rec):
+                        i = _search_left(rc, nd, rec_thrs[r])
+                        if i >= nd:
+                            break  # pycocotools stops at the first threshold past the curve
+                        precision[t, r, k, a, m] = pr[i]
+                        score_out[t, r, k, a, m] = sc[i]

@@ -1,0 +1,92 @@
+"""Plain Python/NumPy reference implementations of the detection kernels.
+
+Written for clarity, one detection at a time, with the same signatures as the
+Numba kernels in ``_numba`` so the tests can run both on the same input.
+"""
+import numpy as np
+
+IGNORED, TRUE_POSITIVE, FALSE_POSITIVE = 0, 1, 2
+
+
+def iou_xywh(d, g, crowd):
+    """IoU of two xywh boxes as pycocotools computes it (no +1 pixel)."""
+    w = min(d[2] + d[0], g[2] + g[0]) - max(d[0], g[0])
+    h = min(d[3] + d[1], g[3] + g[1]) - max(d[1], g[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    # a crowd region: the fraction of the detection that lies inside it
+    union = d[2] * d[3] if crowd else d[2] * d[3] + g[2] * g[3] - inter
+    return inter / union
+
+
+def box_iou_xywh(det, gt, crowd, out):
+    for i in range(det.shape[0]):
+        for j in range(gt.shape[0]):
+            out[i, j] = iou_xywh(det[i], gt[j], bool(crowd[j]))
+    return out
+
+
+def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_box, gt_area, gt_crowd, gt_id,
+                      dt_box, dt_area, dt_id, iou_thrs, area_rng, codes, gt_matched):
+    for grp in groups:
+        gts = range(gt_lo[grp], gt_hi[grp])
+        dts = range(dt_lo[grp], dt_hi[grp])
+        for a, (lo, hi) in enumerate(area_rng):
+            ignore = {g: bool(gt_crowd[g]) or gt_area[g] < lo or gt_area[g] > hi for g in gts}
+            ordered = [g for g in gts if not ignore[g]] + [g for g in gts if ignore[g]]
+            for t, thr in enumerate(iou_thrs):
+                taken = set()
+                for d in dts:
+                    best, match = min(thr, 1 - 1e-10), None
+                    for g in ordered:
+                        if g in taken and not gt_crowd[g]:
+                            continue
+                        if match is not None and not ignore[match] and ignore[g]:
+                            break  # a match to a regular ground truth beats any ignored one
+                        iou = iou_xywh(dt_box[d], gt_box[g], bool(gt_crowd[g]))
+                        if iou < best:
+                            continue
+                        best, match = iou, g
+                    outside = dt_area[d] < lo or dt_area[d] > hi
+                    if match is None:
+                        codes[t, a, d] = IGNORED if outside else FALSE_POSITIVE
+                        continue
+                    if dt_id[d] > 0:
+                        taken.add(match)
+                        gt_matched[t, a, match] = 1
+                    if ignore[match]:
+                        codes[t, a, d] = IGNORED
+                    elif gt_id[match] != 0:
+                        codes[t, a, d] = TRUE_POSITIVE
+                    else:  # pycocotools reads a match to ground-truth id 0 as no match
+                        codes[t, a, d] = IGNORED if outside else FALSE_POSITIVE
+
+
+def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_dets, n_positive,
+                    rec_thrs, precision, recall, score_out):
+    for k in range(cat_lo, cat_hi):
+        members = order[cat_start[k]:cat_start[k + 1]]
+        for a in range(codes.shape[1]):
+            npig = n_positive[k, a]
+            if npig == 0:
+                continue
+            for m, max_det in enumerate(max_dets):
+                kept = members[rank[members] < max_det]
+                for t in range(codes.shape[0]):
+                    c = codes[t, a, kept]
+                    tp = np.cumsum(c == TRUE_POSITIVE).astype(float)
+                    fp = np.cumsum(c == FALSE_POSITIVE).astype(float)
+                    rc = tp / npig
+                    pr = tp / (fp + tp + np.spacing(1))
+                    recall[t, k, a, m] = rc[-1] if len(kept) else 0
+                    pr = np.maximum.accumulate(pr[::-1])[::-1]
+                    q = np.zeros(len(rec_thrs))
+                    ss = np.zeros(len(rec_thrs))
+                    for r, i in enumerate(np.searchsorted(rc, rec_thrs, side="left")):
+                        if i >= len(kept):
+                            break
+                        q[r] = pr[i]
+                        ss[r] = scores[kept[i]]
+                    precision[t, :, k, a, m] = q
+                    score_out[t, :, k, a, m] = ss

@@ -1,0 +1,417 @@
+"""COCO bounding-box evaluation (mAP/mAR), bit-identical to pycocotools.
+
+The annotations stay columnar from the moment they are read: one array per
+field, sorted once by (image, category) and by descending score. One
+compiled pass matches every (image, category) group for all IoU thresholds
+and area ranges (pycocotools' greedy matching), and one pass per category
+builds the precision/recall arrays (pycocotools' accumulate). The maxDets=1
+and 10 curves are prefixes of the maxDets=100 matching, picked by a
+detection's rank in its image, not by sorting again.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._config import Kernel, map_threads, n_threads
+from .._state import Accumulator
+from . import _numba as _codes
+
+_MATCH = Kernel("COCO matching", {"numba": "fastscore.detection._numba:coco_match_groups",
+                                  "reference": "fastscore.detection._reference:coco_match_groups"})
+_ACCUMULATE = Kernel("COCO accumulation", {"numba": "fastscore.detection._numba:coco_accumulate",
+                                           "reference": "fastscore.detection._reference:coco_accumulate"})
+
+AREA_LABELS = ("all", "small", "medium", "large")
+
+
+def default_iou_thresholds() -> np.ndarray:
+    """pycocotools' IoU thresholds 0.50:0.05:0.95 (the same linspace call, same bits)."""
+    return np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+
+
+def default_recall_thresholds() -> np.ndarray:
+    """pycocotools' 101 recall thresholds 0:0.01:1."""
+    return np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+
+
+def default_area_ranges() -> list[list[float]]:
+    """pycocotools' area ranges: all, small (< 32^2), medium, large (> 96^2)."""
+    return [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+
+
+@dataclass
+class CocoParams:
+    """Evaluation parameters, named as in pycocotools' ``Params`` (see there).
+
+    ``image_ids`` / ``category_ids`` of None mean "every id in the ground
+    truth" (the columnar API also adds images that only have detections).
+    """
+
+    image_ids: np.ndarray | None = None
+    category_ids: np.ndarray | None = None
+    iou_thresholds: np.ndarray = field(default_factory=default_iou_thresholds)
+    recall_thresholds: np.ndarray = field(default_factory=default_recall_thresholds)
+    max_detections: tuple = (1, 10, 100)
+    area_ranges: list = field(default_factory=default_area_ranges)
+    area_labels: tuple = AREA_LABELS
+    use_categories: bool = True
+
+    def checked(self) -> "CocoParams":
+        """A validated copy with sorted unique ids, sorted maxDets and float arrays."""
+        iou = np.asarray(self.iou_thresholds, dtype=np.float64).reshape(-1)
+        rec = np.asarray(self.recall_thresholds, dtype=np.float64).reshape(-1)
+        for name, arr in (("iou_thresholds (iouThrs)", iou), ("recall_thresholds (recThrs)", rec)):
+            if arr.size == 0:
+                raise ValueError(f"{name} is empty; give at least one threshold in [0, 1].")
+            if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
+                raise ValueError(f"{name} must hold finite values in [0, 1], got {arr.tolist()}.")
+        try:
+            max_dets = sorted(int(m) for m in np.atleast_1d(self.max_detections))
+        except (TypeError, ValueError):
+            raise TypeError(f"max_detections (maxDets) must be a list of positive integers, got {self.max_detections!r}.") from None
+        if not max_dets or max_dets[0] < 1:
+            raise ValueError(f"max_detections (maxDets) must be positive integers, got {self.max_detections!r}.")
+        areas = np.asarray(self.area_ranges, dtype=np.float64)
+        if areas.ndim != 2 or areas.shape[1] != 2 or areas.shape[0] == 0:
+            raise ValueError(f"area_ranges (areaRng) must be a list of [low, high] pairs, got {self.area_ranges!r}.")
+        if np.isnan(areas).any():
+            raise ValueError("area_ranges (areaRng) contains NaN; give [low, high] numbers.")
+        labels = tuple(self.area_labels)
+        if len(labels) != areas.shape[0]:
+            raise ValueError(
+                f"area_labels (areaRngLbl) has {len(labels)} labels for {areas.shape[0]} area ranges; give one label per range."
+            )
+        return CocoParams(
+            image_ids=None if self.image_ids is None else _unique_ids(self.image_ids, "image_ids (imgIds)"),
+            category_ids=None if self.category_ids is None else _unique_ids(self.category_ids, "category_ids (catIds)"),
+            iou_thresholds=iou, recall_thresholds=rec, max_detections=tuple(max_dets),
+            area_ranges=areas, area_labels=labels, use_categories=bool(self.use_categories),
+        )
+
+
+def _unique_ids(ids, name: str) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.dtype.kind not in "iu" and arr.size:
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be integers, got {arr.dtype} values.")
+    return np.unique(arr.astype(np.int64).reshape(-1))
+
+
+# --------------------------------------------------------------------------- columns
+
+_BOX_FORMATS = ("xywh", "xyxy", "cxcywh")
+
+
+def to_xywh(boxes: np.ndarray, box_format: str) -> np.ndarray:
+    """Convert (n, 4) boxes to COCO's [x, y, width, height]."""
+    if box_format == "xywh":
+        return boxes
+    out = np.empty_like(boxes)
+    if box_format == "xyxy":
+        out[:, :2] = boxes[:, :2]
+        out[:, 2:] = boxes[:, 2:] - boxes[:, :2]
+    elif box_format == "cxcywh":
+        out[:, :2] = boxes[:, :2] - boxes[:, 2:] / 2
+        out[:, 2:] = boxes[:, 2:]
+    else:
+        raise ValueError(f"box_format must be one of {', '.join(map(repr, _BOX_FORMATS))}, got {box_format!r}.")
+    return out
+
+
+def _column(data, key: str, what: str):
+    try:
+        return data[key]
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def _int_column(values, name: str, n: int) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must have one entry per box ({n}), got shape {arr.shape}.")
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must hold integers; found non-integer or non-finite values.")
+        return arr.astype(np.int64)
+    raise TypeError(f"{name} must hold integer ids, got dtype {arr.dtype}.")
+
+
+@dataclass
+class BoxTable:
+    """Columnar boxes of one side (ground truth or detections), COCO's fields."""
+
+    image_id: np.ndarray
+    category_id: np.ndarray
+    bbox: np.ndarray  # (n, 4) float64, xywh
+    area: np.ndarray
+    iscrowd: np.ndarray  # uint8
+    id: np.ndarray
+    score: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return self.image_id.shape[0]
+
+    @classmethod
+    def from_columns(cls, data, *, side: str, box_format: str = "xywh") -> "BoxTable":
+        """Read a mapping or DataFrame with COCO's field names.
+
+        Ground truth (side="gt") needs image_id, category_id, bbox; optional
+        area (default: box area), iscrowd (default 0), id (default 1..n).
+        Detections (side="dt") also need score; their area is the box area
+        and their ids 1..n, as pycocotools' loadRes sets them.
+        """
+        if isinstance(data, BoxTable):
+            return data
+        name = "gt" if side == "gt" else "dt"
+        missing = [k for k in ("image_id", "category_id", "bbox") + (("score",) if side == "dt" else ())
+                   if _column(data, k, name) is None]
+        if missing:
+            raise ValueError(
+                f"{name} lacks the column(s) {missing}; pass a mapping (dict or DataFrame) with "
+                f"image_id, category_id, bbox{', score' if side == 'dt' else ''}."
+            )
+        bbox = _column(data, "bbox", name)
+        if hasattr(bbox, "to_numpy"):
+            bbox = bbox.to_numpy()
+        try:
+            bbox = np.asarray(bbox.tolist() if getattr(bbox, "dtype", None) == object else bbox, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name}['bbox'] could not be read as an (n, 4) array of numbers.") from None
+        if bbox.size == 0:
+            bbox = bbox.reshape(0, 4)
+        if bbox.ndim != 2 or bbox.shape[1] != 4:
+            raise ValueError(f"{name}['bbox'] must have shape (n, 4), got {bbox.shape}.")
+        n = bbox.shape[0]
+        bbox = np.ascontiguousarray(to_xywh(bbox, box_format))
+        image_id = _int_column(_column(data, "image_id", name), f"{name}['image_id']", n)
+        category_id = _int_column(_column(data, "category_id", name), f"{name}['category_id']", n)
+        score = None
+        if side == "dt":
+            score = np.asarray(_column(data, "score", name), dtype=np.float64)
+            if score.shape != (n,):
+                raise ValueError(f"dt['score'] must have one score per box ({n}), got shape {score.shape}.")
+            area = bbox[:, 2] * bbox[:, 3]
+            crowd = np.zeros(n, dtype=np.uint8)
+            ids = np.arange(1, n + 1, dtype=np.int64)
+        else:
+            area_col = _column(data, "area", name)
+            area = bbox[:, 2] * bbox[:, 3] if area_col is None else np.asarray(area_col, dtype=np.float64)
+            crowd_col = _column(data, "iscrowd", name)
+            crowd = np.zeros(n, dtype=np.uint8) if crowd_col is None else (np.asarray(crowd_col) != 0).astype(np.uint8)
+            id_col = _column(data, "id", name)
+            ids = np.arange(1, n + 1, dtype=np.int64) if id_col is None else _int_column(id_col, "gt['id']", n)
+            if area.shape != (n,) or crowd.shape != (n,):
+                raise ValueError(f"gt['area'] and gt['iscrowd'] must have one entry per box ({n}).")
+        table = cls(image_id, category_id, bbox, np.ascontiguousarray(area), crowd, ids, score)
+        table.validate(name)
+        return table
+
+    def validate(self, name: str) -> None:
+        bad = ~np.isfinite(self.bbox).all(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{name} box {i} (id {self.id[i]}) has a NaN or infinite coordinate: {self.bbox[i].tolist()}.")
+        bad = (self.bbox[:, 2] < 0) | (self.bbox[:, 3] < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{name} box {i} (id {self.id[i]}) has a negative width or height: {self.bbox[i].tolist()} "
+                f"(COCO boxes are [x, y, width, height]; pass box_format='xyxy' for corner coordinates)."
+            )
+        if not np.all(np.isfinite(self.area)):
+            i = int(np.flatnonzero(~np.isfinite(self.area))[0])
+            raise ValueError(f"{name} annotation {i} (id {self.id[i]}) has a non-finite area {self.area[i]}.")
+        if self.score is not None and not np.all(np.isfinite(self.score)):
+            i = int(np.flatnonzero(~np.isfinite(self.score))[0])
+            raise ValueError(f"{name} detection {i} has a non-finite score {self.score[i]}; scores must be finite numbers.")
+
+    def take(self, index) -> "BoxTable":
+        return BoxTable(self.image_id[index], self.category_id[index], self.bbox[index], self.area[index],
+                        self.iscrowd[index], self.id[index], None if self.score is None else self.score[index])
+
+
+def check_ground_truth_ids(gt: BoxTable) -> None:
+    """Duplicate ids are an error; id 0 a warning (pycocotools reads a match to it as none)."""
+    ids = gt.id
+    if ids.size:
+        sorted_ids = np.sort(ids)
+        dup = sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]]
+        if dup.size:
+            raise ValueError(
+                f"ground-truth annotation ids must be unique; id {int(dup[0])} appears more than once "
+                f"({dup.size} duplicates). pycocotools would keep only the last annotation of each id."
+            )
+        if (ids == 0).any():
+            warnings.warn(
+                "a ground-truth annotation has id 0: pycocotools counts a detection matched to it as a false "
+                "positive (it stores matches by id and 0 means 'none'). fastscore keeps pycocotools' numbers; "
+                "renumber the annotations from 1 to avoid it.", UserWarning, stacklevel=3)
+
+
+# --------------------------------------------------------------------------- evaluation state
+
+
+@dataclass
+class MatchedDetections:
+    """The outcome of matching, per detection, enough to accumulate any subset of images.
+
+    Arrays are aligned: one entry per detection kept (rank < maxDets[-1]).
+    ``codes[t, a, i]`` is 0 ignored, 1 true positive, 2 false positive.
+    """
+
+    image_id: np.ndarray
+    category_index: np.ndarray
+    rank: np.ndarray
+    score: np.ndarray
+    codes: np.ndarray
+    n_positive: np.ndarray  # (K, A) ground truths not ignored
+
+
+def _index_of(ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
+    """Index of each id in the sorted ``universe``; -1 where absent."""
+    pos = np.searchsorted(universe, ids)
+    pos = np.minimum(pos, max(len(universe) - 1, 0))
+    found = universe[pos] == ids if len(universe) else np.zeros(ids.shape, bool)
+    return np.where(found, pos, -1)
+
+
+def _group_ranges(keys_sorted: np.ndarray, groups: np.ndarray):
+    return (np.searchsorted(keys_sorted, groups, side="left"),
+            np.searchsorted(keys_sorted, groups, side="right"))
+
+
+def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: np.ndarray,
+                     category_ids: np.ndarray, *, backend=None) -> tuple[MatchedDetections, dict]:
+    """Sort, group and greedily match; returns the per-detection outcome.
+
+    Also returns the sorted ground truth with its ``gt_matched[t, a, g]``
+    flags (for the error analyses on the result object).
+    """
+    n_cat = len(category_ids)
+    # ground truth in (image, category, file) order; ids not evaluated dropped
+    g_img = _index_of(gt.image_id, image_ids)
+    g_cat = _index_of(gt.category_id, category_ids)
+    keep = np.flatnonzero((g_img >= 0) & (g_cat >= 0))
+    g_key = g_img[keep] * n_cat + g_cat[keep]
+    g_order = keep[np.argsort(g_key, kind="stable")]
+    gt_s = gt.take(g_order)
+    g_img_s = g_img[g_order]
+    g_cat_s = g_cat[g_order]
+    # detections in (image, category) groups, each by descending score (stable)
+    d_img = _index_of(dt.image_id, image_ids)
+    d_cat = _index_of(dt.category_id, category_ids)
+    keep = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
+    by_score = keep[np.argsort(-dt.score[keep], kind="stable")]
+    if params.use_categories:
+        d_group = d_img[by_score] * n_cat + d_cat[by_score]
+        g_group = g_img_s * n_cat + g_cat_s
+    else:
+        # one group per image, holding the categories in id order then file order before the score sort
+        by_cat = keep[np.argsort(d_cat[keep], kind="stable")]
+        by_score = by_cat[np.argsort(-dt.score[by_cat], kind="stable")]
+        d_group = d_img[by_score]
+        g_group = g_img_s
+    order = np.argsort(d_group, kind="stable")
+    d_order = by_score[order]
+    d_group = d_group[order]
+    # rank of each detection inside its group, then the cut at maxDets[-1]
+    n = d_order.shape[0]
+    starts = np.flatnonzero(np.r_[True, d_group[1:] != d_group[:-1]]) if n else np.zeros(0, np.int64)
+    run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank = np.arange(n) - run_start
+    cut = rank < params.max_detections[-1]
+    d_order, d_group, rank = d_order[cut], d_group[cut], rank[cut]
+    dt_s = dt.take(d_order)
+
+    groups = np.unique(d_group)
+    dt_lo, dt_hi = _group_ranges(d_group, groups)
+    gt_lo, gt_hi = _group_ranges(g_group, groups)
+    n_thr = len(params.iou_thresholds)
+    n_area = len(params.area_ranges)
+    codes = np.zeros((n_thr, n_area, len(dt_s)), dtype=np.uint8)
+    gt_matched = np.zeros((n_thr, n_area, len(gt_s)), dtype=np.uint8)
+    _, match = _MATCH.resolve(backend)
+    chunks = np.array_split(np.arange(len(groups)), max(1, min(len(groups), 4 * n_threads())))
+    map_threads(lambda chunk: match(chunk, gt_lo, gt_hi, dt_lo, dt_hi, gt_s.bbox, gt_s.area, gt_s.iscrowd, gt_s.id,
+                                    dt_s.bbox, dt_s.area, dt_s.id, params.iou_thresholds, params.area_ranges,
+                                    codes, gt_matched), chunks)
+
+    k_gt = g_cat_s if params.use_categories else np.zeros(len(gt_s), np.int64)
+    n_k = n_cat if params.use_categories else 1
+    n_positive = np.zeros((n_k, n_area), dtype=np.int64)
+    for a, (lo, hi) in enumerate(params.area_ranges):
+        counted = (gt_s.iscrowd == 0) & (gt_s.area >= lo) & (gt_s.area <= hi)
+        n_positive[:, a] = np.bincount(k_gt[counted], minlength=n_k)
+    matched = MatchedDetections(
+        image_id=dt_s.image_id, category_index=(d_cat[d_order] if params.use_categories else np.zeros(len(dt_s), np.int64)),
+        rank=rank.astype(np.int64), score=dt_s.score, codes=codes, n_positive=n_positive)
+    extra = {"gt": gt_s, "gt_category_index": g_cat_s, "gt_matched": gt_matched, "dt": dt_s,
+             "dt_category_index": d_cat[d_order]}
+    return matched, extra
+
+
+def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backend=None):
+    """pycocotools' accumulate(): precision (T,R,K,A,M), recall (T,K,A,M), scores (T,R,K,A,M)."""
+    n_k = matched.n_positive.shape[0]
+    T, R = len(params.iou_thresholds), len(params.recall_thresholds)
+    A, M = len(params.area_ranges), len(params.max_detections)
+    precision = -np.ones((T, R, n_k, A, M))
+    recall = -np.ones((T, n_k, A, M))
+    scores = -np.ones((T, R, n_k, A, M))
+    # within a category: descending score, ties by image id then rank in the image
+    order = np.lexsort((matched.rank, matched.image_id, -matched.score, matched.category_index))
+    cat_start = np.searchsorted(matched.category_index[order], np.arange(n_k + 1))
+    max_dets = np.asarray(params.max_detections, dtype=np.int64)
+    _, accumulate = _ACCUMULATE.resolve(backend)
+    bounds = np.linspace(0, n_k, min(n_k, 4 * n_threads()) + 1).astype(np.int64)
+    map_threads(lambda lohi: accumulate(lohi[0], lohi[1], cat_start, order, matched.codes, matched.rank,
+                                        matched.score, max_dets, matched.n_positive, params.recall_thresholds,
+                                        precision, recall, scores), zip(bounds[:-1], bounds[1:]))
+    return precision, recall, scores
+
+
+# --------------------------------------------------------------------------- summary
+
+_SUMMARY_LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+# (ap, iouThr, areaRng label, index into maxDets) of pycocotools' 12 bbox statistics
+_SUMMARY_SPEC = ((1, None, "all", -1), (1, .5, "all", 2), (1, .75, "all", 2), (1, None, "small", 2),
+                 (1, None, "medium", 2), (1, None, "large", 2), (0, None, "all", 0), (0, None, "all", 1),
+                 (0, None, "all", 2), (0, None, "small", 2), (0, None, "medium", 2), (0, None, "large", 2))
+
+
+def summarize(precision, recall, params: CocoParams, *, max_dets_default=100):
+    """pycocotools' summarize() for bbox: (stats (12,), the 12 printed lines).
+
+    The same NumPy selections and means as pycocotools, so the numbers are
+    bit-identical given identical precision/recall arrays.
+    """
+    max_dets = list(params.max_detections)
+    if len(max_dets) < 3:
+        raise ValueError(
+            f"the 12-number COCO summary needs three maxDets (e.g. [1, 10, 100]), got {max_dets}; "
+            f"read result.precision / result.recall directly for other settings."
+        )
+    iou_thrs = params.iou_thresholds
+    stats = np.zeros((12,))
+    lines = []
+    for i, (ap, iou_thr, area, m_index) in enumerate(_SUMMARY_SPEC):
+        md = max_dets_default if m_index == -1 else max_dets[m_index]
+        aind = [j for j, label in enumerate(params.area_labels) if label == area]
+        mind = [j for j, m in enumerate(max_dets) if m == md]
+        s = precision if ap == 1 else recall
+        if iou_thr is not None:
+            s = s[np.where(iou_thr == iou_thrs)[0]]
+        s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
+        mean_s = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
+        iou_str = "{:0.2f}:{:0.2f}".format(iou_thrs[0], iou_thrs[-1]) if iou_thr is None else "{:0.2f}".format(iou_thr)
+        lines.append(_SUMMARY_LINE.format("Average Precision" if ap == 1 else "Average Recall",
+                                          "(AP)" if ap == 1 else "(AR)", iou_str, area, md, mean_s))
+        stats[i] = mean_s
+    return stats, lines

@@ -1,0 +1,278 @@
+"""Columnar COCO evaluation: ``evaluate_detections`` and its result object."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .coco import (
+    BoxTable,
+    CocoParams,
+    MatchedDetections,
+    accumulate_matches,
+    check_ground_truth_ids,
+    match_detections,
+    summarize,
+)
+
+
+@dataclass(frozen=True)
+class DetectionEvaluation:
+    """COCO bbox evaluation result (pycocotools' ``eval`` and ``stats``, plus analyses).
+
+    Attributes
+    ----------
+    stats : ndarray (12,)
+        pycocotools' summary numbers (AP, AP50, AP75, AP small/medium/large,
+        AR@1, AR@10, AR@100, AR small/medium/large); -1 where undefined.
+    precision : ndarray (T, R, K, A, M)
+        Interpolated precision at each IoU threshold, recall threshold,
+        category, area range and maxDets; -1 where a category has no ground truth.
+    recall : ndarray (T, K, A, M)
+    scores : ndarray (T, R, K, A, M)
+        The detection score at which each precision entry is reached.
+    params : CocoParams
+    image_ids, category_ids : ndarray
+        The evaluated ids (K = 1 and category_ids = [-1] when use_categories=False).
+    """
+
+    stats: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    scores: np.ndarray
+    params: CocoParams
+    image_ids: np.ndarray
+    category_ids: np.ndarray
+    matched: MatchedDetections
+    summary_lines: tuple
+
+    def summary(self) -> str:
+        """pycocotools' 12 printed summary lines."""
+        return "\n".join(self.summary_lines)
+
+    def _area_index(self, area: str) -> int:
+        labels = list(self.params.area_labels)
+        if area not in labels:
+            raise ValueError(f"area must be one of {labels}, got {area!r}.")
+        return labels.index(area)
+
+    def _max_det_index(self, max_dets: int | None) -> int:
+        max_list = list(self.params.max_detections)
+        if max_dets is None:
+            return len(max_list) - 1
+        if max_dets not in max_list:
+            raise ValueError(f"max_dets must be one of the evaluated maxDets {max_list}, got {max_dets!r}.")
+        return max_list.index(max_dets)
+
+    def _iou_index(self, iou: float) -> int:
+        hits = np.flatnonzero(np.isclose(self.params.iou_thresholds, iou, rtol=0, atol=1e-12))
+        if hits.size == 0:
+            raise ValueError(f"iou={iou} is not one of the evaluated IoU thresholds {self.params.iou_thresholds.tolist()}.")
+        return int(hits[0])
+
+    def per_class(self, *, max_dets: int | None = None) -> dict:
+        """Per-category AP and AR (the numbers behind the summary, one row per category).
+
+        Returns a dict of columns: category_id, AP, AP50, AP75, AP_small,
+        AP_medium, AP_large, AR (at ``max_dets``, default the largest), and
+        n_gt (ground truths not ignored, area "all"). Entries are NaN where a
+        category has no ground truth (pycocotools' -1). ``to_pandas`` style:
+        ``pandas.DataFrame(result.per_class())``.
+        """
+        m = self._max_det_index(max_dets)
+
+        def mean_ap(prec):  # mean over thresholds of the entries pycocotools counts
+            valid = prec > -1
+            count = valid.sum(axis=(0, 1))
+            total = np.where(valid, prec, 0).sum(axis=(0, 1))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+        p = self.precision[..., m]  # T, R, K, A
+        r = self.recall[..., m]  # T, K, A
+        table = {"category_id": self.category_ids.copy()}
+        table["AP"] = mean_ap(p[:, :, :, 0])
+        for name, iou in (("AP50", 0.5), ("AP75", 0.75)):
+            if np.isclose(self.params.iou_thresholds, iou, rtol=0, atol=1e-12).any():
+                t = self._iou_index(iou)
+                table[name] = mean_ap(p[t:t + 1, :, :, 0])
+        for label in self.params.area_labels[1:]:
+            table[f"AP_{label}"] = mean_ap(p[:, :, :, self._area_index(label)])
+        valid = r[:, :, 0] > -1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["AR"] = np.where(valid.any(axis=0), np.where(valid, r[:, :, 0], 0).sum(axis=0) / np.maximum(valid.sum(axis=0), 1), np.nan)
+        table["n_gt"] = self.matched.n_positive[:, 0].copy()
+        return table
+
+    def pr_curve(self, category_id: int | None = None, *, iou: float = 0.5, area: str = "all",
+                 max_dets: int | None = None):
+        """Interpolated precision–recall curve at one IoU threshold.
+
+        Returns ``(recall_thresholds, precision)``; ``category_id=None`` averages
+        the categories that have ground truth (as mAP does).
+        """
+        t, a, m = self._iou_index(iou), self._area_index(area), self._max_det_index(max_dets)
+        prec = self.precision[t, :, :, a, m]
+        if category_id is None:
+            valid = prec[0] > -1
+            curve = prec[:, valid].mean(axis=1) if valid.any() else np.full(prec.shape[0], np.nan)
+        else:
+            hits = np.flatnonzero(self.category_ids == category_id)
+            if hits.size == 0:
+                raise ValueError(f"category_id {category_id!r} was not evaluated; known ids: {self.category_ids.tolist()}.")
+            curve = prec[:, hits[0]]
+            curve = np.where(curve > -1, curve, np.nan)
+        return self.params.recall_thresholds.copy(), curve
+
+    def _counts_by_threshold(self, iou: float, area: str, max_dets: int | None, category_id):
+        """Detections sorted by descending score with cumulative TP / FP, and the positives."""
+        t, a = self._iou_index(iou), self._area_index(area)
+        max_det = self.params.max_detections[self._max_det_index(max_dets)]
+        md = self.matched
+        keep = md.rank < max_det
+        n_pos = md.n_positive[:, a]
+        if category_id is not None:
+            hits = np.flatnonzero(self.category_ids == category_id)
+            if hits.size == 0:
+                raise ValueError(f"category_id {category_id!r} was not evaluated; known ids: {self.category_ids.tolist()}.")
+            keep &= md.category_index == hits[0]
+            n_pos = n_pos[hits[0]]
+        else:
+            n_pos = n_pos.sum()
+        index = np.flatnonzero(keep)
+        index = index[np.argsort(-md.score[index], kind="stable")]
+        codes = md.codes[t, a, index]
+        return md.score[index], np.cumsum(codes == 1), np.cumsum(codes == 2), int(n_pos)
+
+    def precision_recall_f1(self, score_threshold: float, *, iou: float = 0.5, area: str = "all",
+                            max_dets: int | None = None, category_id: int | None = None) -> dict:
+        """Precision, recall and F1 of the detections scoring >= ``score_threshold``.
+
+        Counts are pooled over categories (micro average) unless
+        ``category_id`` is given; matching is COCO's at IoU ``iou``.
+        """
+        scores, tp, fp, n_pos = self._counts_by_threshold(iou, area, max_dets, category_id)
+        n_kept = int(np.searchsorted(-scores, -score_threshold, side="right"))
+        n_tp = int(tp[n_kept - 1]) if n_kept else 0
+        n_fp = int(fp[n_kept - 1]) if n_kept else 0
+        return _prf(n_tp, n_fp, n_pos, score_threshold)
+
+    def best_f1(self, *, iou: float = 0.5, area: str = "all", max_dets: int | None = None,
+                category_id: int | None = None) -> dict:
+        """The score threshold with the highest F1 (precision, recall, F1, counts there)."""
+        scores, tp, fp, n_pos = self._counts_by_threshold(iou, area, max_dets, category_id)
+        if scores.size == 0:
+            return _prf(0, 0, n_pos, np.nan)
+        # a threshold can only cut between different scores: use the last of each run of ties
+        last = np.r_[scores[1:] != scores[:-1], True]
+        tp_c, fp_c = tp[last], fp[last]
+        f1 = 2 * tp_c / np.maximum(tp_c + fp_c + n_pos, 1)
+        best = int(np.argmax(f1))
+        return _prf(int(tp_c[best]), int(fp_c[best]), n_pos, float(scores[last][best]))
+
+    def to_dict(self) -> dict:
+        """The summary numbers by name (for JSON)."""
+        names = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+                 "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
+        return {name: float(v) for name, v in zip(names, self.stats)}
+
+
+def _prf(tp: int, fp: int, n_pos: int, threshold) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / n_pos if n_pos else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"score_threshold": threshold, "precision": precision, "recall": recall, "f1": f1,
+            "tp": tp, "fp": fp, "fn": n_pos - tp}
+
+
+def evaluate_matched(matched: MatchedDetections, params: CocoParams, image_ids, category_ids, *,
+                     backend=None) -> DetectionEvaluation:
+    precision, recall, scores = accumulate_matches(matched, params, backend=backend)
+    if len(params.max_detections) >= 3:
+        stats, lines = summarize(precision, recall, params)
+    else:
+        stats, lines = np.full(12, np.nan), ()
+    return DetectionEvaluation(stats=stats, precision=precision, recall=recall, scores=scores, params=params,
+                               image_ids=image_ids, category_ids=category_ids, matched=matched,
+                               summary_lines=tuple(lines))
+
+
+def resolve_ids(gt: BoxTable, dt: BoxTable, params: CocoParams):
+    """The image and category ids to evaluate (sorted, unique) and a warning for stray detections."""
+    image_ids = params.image_ids
+    if image_ids is None:
+        image_ids = np.unique(np.concatenate([gt.image_id, dt.image_id]))
+    category_ids = params.category_ids
+    if category_ids is None:
+        category_ids = np.unique(gt.category_id)
+        stray = np.setdiff1d(np.unique(dt.category_id), category_ids)
+        if stray.size:
+            warnings.warn(
+                f"{stray.size} detection category id(s) have no ground truth and are not evaluated "
+                f"(first: {stray[:5].tolist()}); pass category_ids=... to evaluate them (they would score -1).",
+                UserWarning, stacklevel=3)
+    return image_ids, category_ids
+
+
+def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresholds=None,
+                        recall_thresholds=None, max_detections=(1, 10, 100), area_ranges=None,
+                        area_labels=None, use_categories=True, box_format="xywh",
+                        backend=None) -> DetectionEvaluation:
+    """COCO bbox mAP/mAR from columns, bit-identical to pycocotools.
+
+    Parameters
+    ----------
+    gt : mapping or DataFrame
+        Ground truth columns: ``image_id``, ``category_id``, ``bbox`` (n, 4);
+        optional ``area`` (default: the box area; COCO files give the mask
+        area), ``iscrowd`` (default 0) and ``id`` (default 1..n).
+    dt : mapping or DataFrame
+        Detections: ``image_id``, ``category_id``, ``bbox``, ``score``.
+    image_ids, category_ids : array-like, optional
+        What to evaluate (pycocotools' imgIds / catIds). By default every
+        image with ground truth or detections and every ground-truth category.
+    iou_thresholds, recall_thresholds, max_detections, area_ranges, area_labels, use_categories
+        pycocotools' iouThrs, recThrs, maxDets, areaRng, areaRngLbl, useCats.
+    box_format : {"xywh", "xyxy", "cxcywh"}
+        Layout of both ``bbox`` columns (COCO's is "xywh").
+    backend : str, optional
+
+    Returns
+    -------
+    DetectionEvaluation
+
+    Examples
+    --------
+    >>> from fastscore.detection import evaluate_detections
+    >>> gt = {"image_id": [1, 1], "category_id": [1, 1],
+    ...       "bbox": [[0, 0, 10, 10], [20, 20, 10, 10]]}
+    >>> dt = {"image_id": [1, 1], "category_id": [1, 1],
+    ...       "bbox": [[0, 0, 10, 10], [50, 50, 5, 5]], "score": [0.9, 0.8]}
+    >>> result = evaluate_detections(gt, dt)
+    >>> round(float(result.stats[1]), 4)  # AP at IoU 0.5: one of two found, at the top score
+    0.505
+    """
+    from .._config import requested_backend  # noqa: F401  (validates the name early)
+
+    params = CocoParams(
+        image_ids=image_ids, category_ids=category_ids,
+        iou_thresholds=default_if_none(iou_thresholds, "iou"), recall_thresholds=default_if_none(recall_thresholds, "rec"),
+        max_detections=max_detections, area_ranges=default_if_none(area_ranges, "area"),
+        area_labels=area_labels if area_labels is not None else ("all", "small", "medium", "large"),
+        use_categories=use_categories).checked()
+    gt_table = BoxTable.from_columns(gt, side="gt", box_format=box_format)
+    dt_table = BoxTable.from_columns(dt, side="dt", box_format=box_format)
+    check_ground_truth_ids(gt_table)
+    img_ids, cat_ids = resolve_ids(gt_table, dt_table, params)
+    matched, _ = match_detections(gt_table, dt_table, params, img_ids, cat_ids, backend=backend)
+    shown_cats = cat_ids if params.use_categories else np.array([-1])
+    return evaluate_matched(matched, params, img_ids, shown_cats, backend=backend)
+
+
+def default_if_none(value, kind: str):
+    from .coco import default_area_ranges, default_iou_thresholds, default_recall_thresholds
+
+    if value is not None:
+        return value
+    return {"iou": default_iou_thresholds, "rec": default_recall_thresholds, "area": default_area_ranges}[kind]()
