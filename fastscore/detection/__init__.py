@@ -1,5 +1,23 @@
 """Detection: COCO bbox evaluation identical to pycocotools, box IoU, assignment, BoS."""
 from .coco import CocoParams
 from .evaluation import DetectionEvaluation, evaluate_detections
+from .matching import (
+    BoxMatches,
+    batch_linear_sum_assignment,
+    box_iou,
+    box_stability_score,
+    linear_sum_assignment,
+    match_boxes,
+)
 
-__all__ = ["CocoParams", "DetectionEvaluation", "evaluate_detections"]
+__all__ = [
+    "BoxMatches",
+    "CocoParams",
+    "DetectionEvaluation",
+    "batch_linear_sum_assignment",
+    "box_iou",
+    "box_stability_score",
+    "evaluate_detections",
+    "linear_sum_assignment",
+    "match_boxes",
+]

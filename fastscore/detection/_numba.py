@@ -200,3 +200,151 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
                             break  # pycocotools stops at the first threshold past the curve
                         precision[t, r, k, a, m] = pr[i]
                         score_out[t, r, k, a, m] = sc[i]
+
+
+@njit(cache=True, nogil=True)
+def box_iou_corners(b1, area1, b2, area2, crowd, row_lo, row_hi, out):
+    """IoU of boxes given as corners (x1, y1, x2, y2) with their areas, rows row_lo..row_hi.
+
+    For xywh input the corners are x + w, y + h and the areas w * h, which
+    reproduces pycocotools' float operations exactly.
+    """
+    for i in range(row_lo, row_hi):
+        for j in range(b2.shape[0]):
+            w = min(b1[i, 2], b2[j, 2]) - max(b1[i, 0], b2[j, 0])
+            if w <= 0:
+                out[i, j] = 0.0
+                continue
+            h = min(b1[i, 3], b2[j, 3]) - max(b1[i, 1], b2[j, 1])
+            if h <= 0:
+                out[i, j] = 0.0
+                continue
+            inter = w * h
+            union = area1[i] if crowd[j] else area1[i] + area2[j] - inter
+            out[i, j] = inter / union
+
+
+@njit(cache=True, nogil=True)
+def _assign(cost, n_rows, n_cols, col4row, u, v, shortest, path, row4col, seen_row, seen_col, remaining):
+    """Minimum-cost assignment of every row of cost[:n_rows, :n_cols] (n_rows <= n_cols).
+
+    Shortest augmenting paths with dual potentials (Jonker-Volgenant style,
+    as described by Crouse 2016): each row is added by a Dijkstra search over
+    reduced costs. Returns False when no complete assignment has finite cost.
+    """
+    for j in range(n_cols):
+        v[j] = 0.0
+        row4col[j] = -1
+    for i in range(n_rows):
+        u[i] = 0.0
+        col4row[i] = -1
+    if n_rows == n_cols:
+        # Square problems: column reduction (Jonker-Volgenant). v[j] = the column
+        # minimum keeps every reduced cost >= 0, and a row that is the minimum of
+        # a column takes it if still free: that edge is tight, so the partial
+        # assignment is optimal for the rows it covers and only the free rows
+        # need an augmenting path. (A rectangular problem needs v <= 0.)
+        for j in range(n_cols - 1, -1, -1):
+            best_row = 0
+            best = cost[0, j]
+            for i in range(1, n_rows):
+                if cost[i, j] < best:
+                    best = cost[i, j]
+                    best_row = i
+            if best == np.inf:
+                return False
+            v[j] = best
+            if col4row[best_row] == -1:
+                col4row[best_row] = j
+                row4col[j] = best_row
+    for current in range(n_rows):
+        if col4row[current] != -1:
+            continue
+        for j in range(n_cols):
+            remaining[j] = n_cols - j - 1
+            shortest[j] = np.inf
+            seen_col[j] = False
+        for i in range(n_rows):
+            seen_row[i] = False
+        n_remaining = n_cols
+        min_value = 0.0
+        i = current
+        sink = -1
+        while sink == -1:
+            seen_row[i] = True
+            best = -1
+            lowest = np.inf
+            for it in range(n_remaining):
+                j = remaining[it]
+                reduced = min_value + cost[i, j] - u[i] - v[j]
+                if reduced < shortest[j]:
+                    path[j] = i
+                    shortest[j] = reduced
+                # prefer a free column among equals: it ends the path
+                if shortest[j] < lowest or (shortest[j] == lowest and row4col[j] == -1):
+                    lowest = shortest[j]
+                    best = it
+            min_value = lowest
+            if min_value == np.inf:
+                return False
+            j = remaining[best]
+            if row4col[j] == -1:
+                sink = j
+            else:
+                i = row4col[j]
+            seen_col[j] = True
+            n_remaining -= 1
+            remaining[best] = remaining[n_remaining]
+        # update the potentials along the search tree
+        u[current] += min_value
+        for i in range(n_rows):
+            if seen_row[i] and i != current:
+                u[i] += min_value - shortest[col4row[i]]
+        for j in range(n_cols):
+            if seen_col[j]:
+                v[j] -= min_value - shortest[j]
+        # augment along the path back to the current row
+        j = sink
+        while True:
+            i = path[j]
+            row4col[j] = i
+            previous = col4row[i]
+            col4row[i] = j
+            j = previous
+            if i == current:
+                break
+    return True
+
+
+@njit(cache=True, nogil=True)
+def linear_sum_assignment_batch(costs, n_rows, n_cols, lo, hi, col_out, ok):
+    """Solve problems lo..hi of a padded (B, R, C) batch; costs[b] is read as
+    its top-left n_rows[b] x n_cols[b] block. Writes, per problem, the column
+    of each row (or the row of each column when it has more rows) into
+    col_out[b] and ok[b] = feasible."""
+    size = max(costs.shape[1], costs.shape[2])
+    work = np.empty((size, size))
+    col4row = np.empty(size, dtype=np.int64)
+    u = np.empty(size)
+    v = np.empty(size)
+    shortest = np.empty(size)
+    path = np.empty(size, dtype=np.int64)
+    row4col = np.empty(size, dtype=np.int64)
+    seen_row = np.empty(size, dtype=np.bool_)
+    seen_col = np.empty(size, dtype=np.bool_)
+    remaining = np.empty(size, dtype=np.int64)
+    for b in range(lo, hi):
+        nr = n_rows[b]
+        nc = n_cols[b]
+        transpose = nc < nr
+        if transpose:
+            for i in range(nc):
+                for j in range(nr):
+                    work[i, j] = costs[b, j, i]
+            ok[b] = _assign(work, nc, nr, col4row, u, v, shortest, path, row4col, seen_row, seen_col, remaining)
+            for i in range(nc):
+                col_out[b, i] = col4row[i]
+        else:
+            ok[b] = _assign(costs[b], nr, nc, col4row, u, v, shortest, path, row4col, seen_row, seen_col, remaining)
+            for i in range(nr):
+                col_out[b, i] = col4row[i]
