@@ -106,3 +106,55 @@ def accumulate(metric: Accumulator, *arrays, sample_weight=None, split_every: in
         return total
     (result,) = dask.compute(total, **compute_kwargs)
     return result
+
+
+def accumulate_shards(metric: Accumulator, shards, *, split_every: int = 8, compute: bool = True,
+                      **compute_kwargs):
+    """Feed whole shards (tuples of ``update`` arguments) through ``metric`` and merge.
+
+    For metrics whose rows must not be split at arbitrary points, such as COCO
+    evaluation (all of an image's boxes in one shard): each shard is one
+    ``metric.update(*shard)`` on a fresh copy, then the states merge in a tree.
+
+    Parameters
+    ----------
+    metric : Accumulator
+        Template (its parameters); its own data, if any, is merged in too.
+    shards : iterable
+        Each item a tuple of ``update`` arguments, or a ``dask.delayed`` that
+        computes such a tuple (e.g. a loader reading one file of images).
+    split_every : int, default=8
+    compute : bool, default=True
+        With False, return a ``dask.delayed`` of the merged accumulator.
+
+    Examples
+    --------
+    >>> import fastscore.dask
+    >>> from fastscore.detection import CocoAccumulator
+    >>> shard = lambda i: ({"image_id": [i], "category_id": [1], "bbox": [[0, 0, 10, 10]]},
+    ...                    {"image_id": [i], "category_id": [1], "bbox": [[0, 0, 10, 10]], "score": [0.5]})
+    >>> state = fastscore.dask.accumulate_shards(CocoAccumulator(), [shard(1), shard(2)])
+    >>> float(state.compute().stats[0])
+    1.0
+    """
+    if not isinstance(metric, Accumulator):
+        raise TypeError(f"metric must be a fastscore accumulator, got {type(metric).__name__}.")
+    if split_every < 2:
+        raise ValueError(f"split_every must be >= 2, got {split_every}.")
+    empty = metric.empty_like()
+    update = dask.delayed(_update_shard, pure=True)
+    merge = dask.delayed(_merge_states, pure=True)
+    states = [update(empty, shard) for shard in shards]
+    while len(states) > 1:
+        states = [merge(*states[i:i + split_every]) for i in range(0, len(states), split_every)]
+    total = merge(metric, states[0]) if states else dask.delayed(metric.copy)()
+    if not compute:
+        return total
+    (result,) = dask.compute(total, **compute_kwargs)
+    return result
+
+
+def _update_shard(empty: Accumulator, shard):
+    if not isinstance(shard, tuple):
+        raise TypeError(f"each shard must be a tuple of update arguments, got {type(shard).__name__}.")
+    return empty.copy().update(*shard)

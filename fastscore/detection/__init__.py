@@ -1,6 +1,6 @@
 """Detection: COCO bbox evaluation identical to pycocotools, box IoU, assignment, BoS."""
 from .coco import CocoParams
-from .evaluation import DetectionEvaluation, evaluate_detections
+from .evaluation import CocoAccumulator, DetectionEvaluation, evaluate_detections
 from .matching import (
     BoxMatches,
     batch_linear_sum_assignment,
@@ -12,6 +12,7 @@ from .matching import (
 
 __all__ = [
     "BoxMatches",
+    "CocoAccumulator",
     "CocoParams",
     "DetectionEvaluation",
     "batch_linear_sum_assignment",

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._state import Accumulator
 from .coco import (
     BoxTable,
     CocoParams,
     MatchedDetections,
+    _index_of,
     accumulate_matches,
     check_ground_truth_ids,
     match_detections,
@@ -276,3 +278,145 @@ def default_if_none(value, kind: str):
     if value is not None:
         return value
     return {"iou": default_iou_thresholds, "rec": default_recall_thresholds, "area": default_area_ranges}[kind]()
+
+
+class CocoAccumulator(Accumulator):
+    """COCO bbox evaluation built shard by shard (accumulator protocol).
+
+    Each ``update(gt, dt)`` matches one shard of images (an image's ground
+    truth and detections must all be in the same shard: shards that share an
+    image refuse to merge). The state keeps one small record per detection
+    (its image, category, rank, score and outcome codes) and the ground-truth
+    counts, so ``compute()`` gives exactly the numbers of one
+    ``evaluate_detections`` call over all shards.
+
+    Parameters
+    ----------
+    category_ids : array-like, optional
+        Categories to evaluate; by default every ground-truth category seen.
+        Required when ``use_categories=False``.
+    iou_thresholds, recall_thresholds, max_detections, area_ranges, area_labels, use_categories, box_format
+        As in ``evaluate_detections``.
+
+    Examples
+    --------
+    >>> from fastscore.detection import CocoAccumulator
+    >>> acc = CocoAccumulator()
+    >>> acc.update({"image_id": [1], "category_id": [3], "bbox": [[0, 0, 10, 10]]},
+    ...            {"image_id": [1], "category_id": [3], "bbox": [[0, 0, 10, 10]], "score": [0.9]})
+    CocoAccumulator(...)
+    >>> acc.update({"image_id": [2], "category_id": [3], "bbox": [[5, 5, 10, 10]]},
+    ...            {"image_id": [2], "category_id": [3], "bbox": [[50, 50, 10, 10]], "score": [0.8]})
+    CocoAccumulator(...)
+    >>> round(float(acc.compute().stats[1]), 4)
+    0.505
+    """
+
+    _params = ("params_key", "box_format")
+
+    def __init__(self, *, category_ids=None, iou_thresholds=None, recall_thresholds=None,
+                 max_detections=(1, 10, 100), area_ranges=None, area_labels=None, use_categories=True,
+                 box_format="xywh"):
+        self.params = CocoParams(
+            image_ids=None, category_ids=category_ids,
+            iou_thresholds=default_if_none(iou_thresholds, "iou"), recall_thresholds=default_if_none(recall_thresholds, "rec"),
+            max_detections=max_detections, area_ranges=default_if_none(area_ranges, "area"),
+            area_labels=area_labels if area_labels is not None else ("all", "small", "medium", "large"),
+            use_categories=use_categories).checked()
+        if not self.params.use_categories and self.params.category_ids is None:
+            raise ValueError("with use_categories=False, pass category_ids=... (the categories pooled per image).")
+        self.box_format = box_format
+        self.params_key = repr((self.params.category_ids, self.params.iou_thresholds, self.params.recall_thresholds,
+                                self.params.max_detections, self.params.area_ranges, self.params.area_labels,
+                                self.params.use_categories))
+        self.reset()
+
+    def _initial_state(self):
+        n_thr, n_area = len(self.params.iou_thresholds), len(self.params.area_ranges)
+        return {
+            "image_ids": np.zeros(0, np.int64),
+            "gt_category_ids": np.zeros(0, np.int64),
+            "gt_positive": np.zeros((0, n_area), np.int64),
+            "dt_image_id": np.zeros(0, np.int64),
+            "dt_category_id": np.zeros(0, np.int64),
+            "dt_rank": np.zeros(0, np.int64),
+            "dt_score": np.zeros(0),
+            "dt_codes": np.zeros((n_thr, n_area, 0), np.uint8),
+        }
+
+    def update(self, gt, dt, *, image_ids=None, sample_weight=None):
+        """Add one shard: its ground truth and detections (columns as in evaluate_detections).
+
+        ``image_ids`` lists the shard's images (default: those in gt or dt).
+        """
+        if sample_weight is not None:
+            raise ValueError("COCO evaluation does not take sample weights.")
+        gt_t = BoxTable.from_columns(gt, side="gt", box_format=self.box_format)
+        dt_t = BoxTable.from_columns(dt, side="dt", box_format=self.box_format)
+        check_ground_truth_ids(gt_t)
+        shard_images = np.unique(np.concatenate([gt_t.image_id, dt_t.image_id]) if image_ids is None
+                                 else np.asarray(image_ids, dtype=np.int64))
+        outside = np.setdiff1d(np.concatenate([gt_t.image_id, dt_t.image_id]), shard_images)
+        if outside.size:
+            raise ValueError(f"annotations refer to images not in image_ids (first: {outside[:5].tolist()}).")
+        self._check_disjoint(shard_images)
+        cats = self.params.category_ids
+        if cats is None:
+            cats = np.unique(np.concatenate([gt_t.category_id, dt_t.category_id]))
+        matched, _ = match_detections(gt_t, dt_t, self.params, shard_images, cats)
+        k_ids = cats[matched.category_index] if self.params.use_categories else np.zeros(len(matched.rank), np.int64)
+        pos_ids = cats if self.params.use_categories else np.zeros(1, np.int64)
+        has_gt = np.isin(pos_ids, gt_t.category_id) if self.params.use_categories else np.ones(1, bool)
+        self._add(shard_images, pos_ids[has_gt], matched.n_positive[has_gt], matched.image_id, k_ids,
+                  matched.rank, matched.score, matched.codes)
+        return self
+
+    def _check_disjoint(self, images):
+        shared = np.intersect1d(self.image_ids, images)
+        if shared.size:
+            raise ValueError(
+                f"image {int(shared[0])} is in two shards ({shared.size} shared); put all of an image's ground truth "
+                f"and detections in one shard (split the data by image id)."
+            )
+
+    def _add(self, images, cat_ids, positive, img, cat, rank, score, codes):
+        all_cats = np.union1d(self.gt_category_ids, cat_ids)
+        merged = np.zeros((len(all_cats), self.gt_positive.shape[1]), np.int64)
+        merged[np.searchsorted(all_cats, self.gt_category_ids)] += self.gt_positive
+        merged[np.searchsorted(all_cats, cat_ids)] += positive
+        self.gt_category_ids, self.gt_positive = all_cats, merged
+        self.image_ids = np.union1d(self.image_ids, images)
+        self.dt_image_id = np.concatenate([self.dt_image_id, img])
+        self.dt_category_id = np.concatenate([self.dt_category_id, cat])
+        self.dt_rank = np.concatenate([self.dt_rank, rank])
+        self.dt_score = np.concatenate([self.dt_score, score])
+        self.dt_codes = np.concatenate([self.dt_codes, codes], axis=2)
+
+    def merge(self, other):
+        """Add another shard's state (it must hold other images) and return ``self``."""
+        self._check_mergeable(other)
+        self._check_disjoint(other.image_ids)
+        self._add(other.image_ids, other.gt_category_ids, other.gt_positive, other.dt_image_id,
+                  other.dt_category_id, other.dt_rank, other.dt_score, other.dt_codes)
+        return self
+
+    def compute(self, *, backend=None) -> DetectionEvaluation:
+        """The evaluation of every shard added so far."""
+        cats = self.params.category_ids
+        if cats is None:
+            cats = self.gt_category_ids
+        if self.params.use_categories:
+            k = _index_of(self.dt_category_id, cats)
+            n_positive = np.zeros((len(cats), self.gt_positive.shape[1]), np.int64)
+            known = _index_of(self.gt_category_ids, cats)
+            n_positive[known[known >= 0]] = self.gt_positive[known >= 0]
+            shown = cats
+        else:
+            k = np.zeros(len(self.dt_rank), np.int64)
+            n_positive = self.gt_positive.sum(axis=0, keepdims=True)
+            shown = np.array([-1])
+        keep = k >= 0
+        matched = MatchedDetections(image_id=self.dt_image_id[keep], category_index=k[keep], rank=self.dt_rank[keep],
+                                    score=self.dt_score[keep], codes=self.dt_codes[:, :, keep], n_positive=n_positive)
+        return evaluate_matched(matched, self.params, self.image_ids, shown, backend=backend)
+
