@@ -62,43 +62,13 @@ from ..detection.coco import (
     match_detections,
 )
 from ..detection.evaluation import evaluate_matched
+from ..detection.io import columns_from_dicts
 
 __all__ = ["COCO", "COCOeval", "Params"]
 
 
 def _is_array_like(obj) -> bool:
     return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
-
-
-def _columns_from_dicts(anns: list, side: str) -> BoxTable:
-    """Columns of a list of annotation dicts (COCO's field names)."""
-    n = len(anns)
-    if n and not all(isinstance(a, dict) for a in anns[:1]):
-        raise TypeError("annotations must be dicts with image_id, category_id and bbox.")
-    try:
-        image_id = np.fromiter((a["image_id"] for a in anns), np.int64, n)
-        category_id = np.fromiter((a["category_id"] for a in anns), np.int64, n)
-        bbox = np.array([a["bbox"] for a in anns], dtype=np.float64).reshape(n, -1) if n else np.zeros((0, 4))
-    except KeyError as exc:
-        raise ValueError(f"an annotation lacks the field {exc}; COCO annotations need image_id, category_id and bbox.") from None
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"annotation fields could not be read as numbers ({exc}); bbox must be [x, y, width, height].") from None
-    if bbox.shape[1] != 4:
-        raise ValueError(f"every bbox must have 4 numbers [x, y, width, height]; got rows of {bbox.shape[1]}.")
-    if side == "dt":
-        try:
-            score = np.fromiter((a["score"] for a in anns), np.float64, n)
-        except KeyError:
-            raise ValueError("a detection lacks its 'score'; results need image_id, category_id, bbox and score.") from None
-        data = {"image_id": image_id, "category_id": category_id, "bbox": bbox, "score": score}
-    else:
-        data = {
-            "image_id": image_id, "category_id": category_id, "bbox": bbox,
-            "area": np.fromiter((a["area"] if "area" in a else a["bbox"][2] * a["bbox"][3] for a in anns), np.float64, n),
-            "iscrowd": np.fromiter((bool(a.get("iscrowd", 0)) for a in anns), np.uint8, n),
-            "id": np.fromiter((a["id"] for a in anns), np.int64, n),
-        }
-    return BoxTable.from_columns(data, side=side)
 
 
 class COCO:
@@ -172,7 +142,7 @@ class COCO:
     def table(self, side: str = "gt") -> BoxTable:
         """The annotations as columns (cached)."""
         if self._table is None:
-            self._table = _columns_from_dicts(self.dataset.get("annotations", []), side)
+            self._table = columns_from_dicts(self.dataset.get("annotations", []), side)
         return self._table
 
     # -- pycocotools' queries ----------------------------------------------------------------
@@ -246,7 +216,7 @@ class COCO:
                 "fastscore.compat.pycocotools supports bounding-box results only (dicts with a 'bbox'); "
                 "segmentation, keypoint and caption results are not supported yet."
             )
-        table = _columns_from_dicts(anns, "dt")
+        table = columns_from_dicts(anns, "dt")
         known_images = np.fromiter(self.imgs.keys(), np.int64, len(self.imgs))
         unknown = np.setdiff1d(np.unique(table.image_id), known_images)
         if unknown.size:

@@ -1,0 +1,154 @@
+"""The result object's analyses, the `fastscore coco` command, and bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from fastscore.cli import main
+from fastscore.compat.pycocotools import COCO, COCOeval
+from fastscore.datasets import coco_sample_paths
+from fastscore.detection import evaluate_detections
+from fastscore.detection.io import load_coco_ground_truth, load_coco_results
+
+
+@pytest.fixture(scope="module")
+def sample_result():
+    gt_file, dt_file = coco_sample_paths()
+    gt, images, categories = load_coco_ground_truth(gt_file)
+    dt = load_coco_results(dt_file)
+    result = evaluate_detections(gt, dt, image_ids=images, category_ids=sorted(categories))
+    return result, gt, dt
+
+
+def test_per_class_means_rebuild_the_summary(sample_result):
+    result, _, _ = sample_result
+    table = result.per_class()
+    valid = ~np.isnan(table["AP"])
+    # with as many recall thresholds per class, the mean of per-class AP is the overall AP
+    assert np.isclose(np.mean(table["AP"][valid]), result.stats[0], rtol=0, atol=1e-12)
+    assert np.isclose(np.mean(table["AP50"][valid]), result.stats[1], rtol=0, atol=1e-12)
+    assert np.isclose(np.nanmean(table["AR"]), result.stats[8], rtol=0, atol=1e-12)
+    assert table["n_gt"].sum() == 839 - 9  # crowd regions are not counted
+
+
+def test_pr_curve_matches_precision_array(sample_result):
+    result, _, _ = sample_result
+    recall, precision = result.pr_curve(iou=0.5)
+    assert recall.shape == (101,) and np.isclose(precision.mean(), result.stats[1], rtol=0, atol=1e-12)
+    _, person = result.pr_curve(1, iou=0.75)
+    assert np.array_equal(person, result.precision[5, :, 0, 0, 2])
+    with pytest.raises(ValueError, match="not one of the evaluated IoU"):
+        result.pr_curve(iou=0.52)
+    with pytest.raises(ValueError, match="category_id"):
+        result.pr_curve(12345)
+
+
+def hand_counts(gt, dt, threshold):
+    """TP/FP by COCO matching at IoU 0.5 recomputed one image and category at a time with box_iou."""
+    from fastscore.detection import match_boxes
+
+    tp = fp = 0
+    keep = dt.score >= threshold
+    for img in np.unique(dt.image_id):
+        for cat in np.unique(dt.category_id[dt.image_id == img]):
+            d = np.flatnonzero(keep & (dt.image_id == img) & (dt.category_id == cat))
+            d = d[np.argsort(-dt.score[d], kind="stable")][:100]
+            g = np.flatnonzero((gt.image_id == img) & (gt.category_id == cat))
+            if not len(d):
+                continue
+            m = match_boxes(dt.bbox[d], gt.bbox[g], box_format="xywh", iscrowd=gt.iscrowd[g],
+                            scores=dt.score[d])
+            crowd_hit = np.isin(m.index2, np.flatnonzero(gt.iscrowd[g]))
+            tp += int((~crowd_hit).sum())
+            fp += len(d) - len(m.index1)
+    return tp, fp
+
+
+def test_precision_recall_f1_by_hand(sample_result):
+    result, gt, dt = sample_result
+    out = result.precision_recall_f1(0.5)
+    tp, fp = hand_counts(gt, dt, 0.5)
+    assert (out["tp"], out["fp"]) == (tp, fp)
+    assert out["tp"] + out["fn"] == 830
+    assert out["precision"] == tp / (tp + fp)
+    best = result.best_f1()
+    assert best["f1"] >= out["f1"]
+    at_best = result.precision_recall_f1(best["score_threshold"])
+    assert at_best["f1"] == best["f1"]
+
+
+def test_cli_coco_summary_per_class_and_json(capsys):
+    gt_file, dt_file = coco_sample_paths()
+    assert main(["coco", gt_file, dt_file, "--per-class"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Average Precision") == 6 and out.count("Average Recall") == 6
+    assert "person" in out and "toothbrush" in out
+    assert main(["coco", gt_file, dt_file, "--json", "--per-class"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert round(payload["stats"]["AP"], 3) == 0.505
+    assert len(payload["per_class"]) == 80
+
+
+def test_cli_coco_mismatched_files(tmp_path, capsys):
+    gt_file, _ = coco_sample_paths()
+    bad = tmp_path / "dt.json"
+    bad.write_text(json.dumps([{"image_id": 999999999, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]))
+    assert main(["coco", gt_file, str(bad)]) == 2
+    assert "not in" in capsys.readouterr().err
+
+
+GT = {"image_id": [1, 1], "category_id": [1, 2], "bbox": [[0, 0, 10, 10], [5, 5, 10, 10]]}
+DT = {"image_id": [1], "category_id": [1], "bbox": [[0, 0, 10, 10]], "score": [0.5]}
+
+
+@pytest.mark.parametrize("field, value, error, match", [
+    ("bbox", [[0, 0, -1, 10], [0, 0, 1, 1]], ValueError, "negative width"),
+    ("bbox", [[0, 0, np.nan, 10], [0, 0, 1, 1]], ValueError, "NaN or infinite"),
+    ("bbox", [[0, 0, 10], [0, 0, 1]], ValueError, r"shape \(n, 4\)"),
+    ("image_id", [1.5, 1], ValueError, "integers"),
+    ("category_id", ["a", "b"], TypeError, "integer ids"),
+])
+def test_bad_ground_truth(field, value, error, match):
+    with pytest.raises(error, match=match):
+        evaluate_detections({**GT, field: value}, DT)
+
+
+def test_bad_detections_and_duplicates():
+    with pytest.raises(ValueError, match="non-finite score"):
+        evaluate_detections(GT, {**DT, "score": [np.inf]})
+    with pytest.raises(ValueError, match="lacks the column"):
+        evaluate_detections(GT, {k: v for k, v in DT.items() if k != "score"})
+    with pytest.raises(ValueError, match="unique"):
+        evaluate_detections({**GT, "id": [4, 4]}, DT)
+    with pytest.warns(UserWarning, match="no ground truth"):
+        evaluate_detections(GT, {**DT, "category_id": [7]})
+    with pytest.raises(ValueError, match="maxDets"):
+        evaluate_detections(GT, DT, max_detections=[0, 10])
+    with pytest.raises(ValueError, match="area_labels"):
+        evaluate_detections(GT, DT, area_ranges=[[0, 1e10]])
+
+
+def test_empty_sets():
+    empty_dt = {"image_id": [], "category_id": [], "bbox": np.zeros((0, 4)), "score": []}
+    result = evaluate_detections(GT, empty_dt)
+    assert result.stats[0] == 0.0 and result.stats[8] == 0.0
+    empty_gt = {"image_id": [], "category_id": [], "bbox": np.zeros((0, 4))}
+    result = evaluate_detections(empty_gt, DT, category_ids=[1])
+    assert result.stats[0] == -1.0  # no ground truth anywhere: pycocotools' -1
+
+
+def test_compat_rejects_segm_and_stray_images(capsys):
+    gt_file, _ = coco_sample_paths()
+    coco = COCO(gt_file)
+    with pytest.raises(NotImplementedError, match="bbox"):
+        COCOeval(coco, coco, "segm")
+    with pytest.raises(ValueError, match="do not correspond"):
+        coco.loadRes([{"image_id": -5, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.3}])
+    with pytest.warns(UserWarning, match="not in the ground truth"):
+        coco.loadRes([{"image_id": 42, "category_id": 1000, "bbox": [0, 0, 1, 1], "score": 0.3}])
+    with pytest.raises(NotImplementedError, match="bounding-box results only"):
+        coco.loadRes([{"image_id": 42, "category_id": 1, "segmentation": [[0, 0, 1, 1]], "score": 0.3}])
+    with pytest.raises(AttributeError, match="evalImgs"):
+        COCOeval(coco, coco, "bbox").evalImgs
+    assert len(coco.getImgIds()) == 100 and coco.loadCats(1)[0]["name"] == "person"
+    assert len(coco.getAnnIds(imgIds=[42])) == len(coco.imgToAnns[42])
