@@ -42,16 +42,17 @@ def box_iou_xywh(det, gt, crowd, out):
 
 
 @njit(cache=True, nogil=True)
-def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
+def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                       gt_box, gt_area, gt_crowd, gt_id,
                       dt_box, dt_area, dt_id,
                       iou_thrs, area_rng, codes, gt_matched):
     """COCO greedy matching of the (image, category) groups listed in ``groups``.
 
-    Detections of a group are in descending score order (stable) and already
-    cut to maxDets[-1]; ground truths in file order. Writes, for every IoU
-    threshold t and area range a, ``codes[t, a, d]`` (IGNORED, TRUE_POSITIVE,
-    FALSE_POSITIVE) and ``gt_matched[t, a, g]`` (1 when a detection took it).
+    Position p of the sorted order is row ``dt_index[p]`` (``gt_index[p]``) of
+    the box arrays. A group's detections are in descending score order
+    (stable), cut to maxDets[-1]; its ground truths in file order. Writes, for every IoU
+    threshold t and area range a, ``codes[d, t, a]`` (IGNORED, TRUE_POSITIVE,
+    FALSE_POSITIVE) and ``gt_matched[g, t, a]`` (1 when a detection took it).
     """
     n_thr = iou_thrs.shape[0]
     n_area = area_rng.shape[0]
@@ -64,6 +65,11 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
     order = np.empty(max_g, dtype=np.int64)
     ignore = np.empty(max_g, dtype=np.uint8)
     taken = np.empty(max_g, dtype=np.uint8)
+    g_area = np.empty(max_g)
+    g_crowd = np.empty(max_g, dtype=np.uint8)
+    g_id = np.empty(max_g, dtype=np.int64)
+    d_area = np.empty(max_d)
+    d_id = np.empty(max_d, dtype=np.int64)
     for grp in groups:
         g0 = gt_lo[grp]
         n_g = gt_hi[grp] - g0
@@ -71,18 +77,27 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
         n_d = dt_hi[grp] - d0
         if n_d == 0:
             continue
+        for g in range(n_g):
+            row = gt_index[g0 + g]
+            g_area[g] = gt_area[row]
+            g_crowd[g] = gt_crowd[row]
+            g_id[g] = gt_id[row]
         for d in range(n_d):
+            row = dt_index[d0 + d]
+            d_area[d] = dt_area[row]
+            d_id[d] = dt_id[row]
             for g in range(n_g):
-                ious[d, g] = _iou_xywh(dt_box[d0 + d, 0], dt_box[d0 + d, 1], dt_box[d0 + d, 2], dt_box[d0 + d, 3],
-                                       gt_box[g0 + g, 0], gt_box[g0 + g, 1], gt_box[g0 + g, 2], gt_box[g0 + g, 3],
-                                       gt_crowd[g0 + g] != 0)
+                col = gt_index[g0 + g]
+                ious[d, g] = _iou_xywh(dt_box[row, 0], dt_box[row, 1], dt_box[row, 2], dt_box[row, 3],
+                                       gt_box[col, 0], gt_box[col, 1], gt_box[col, 2], gt_box[col, 3],
+                                       g_crowd[g] != 0)
         for a in range(n_area):
             lo = area_rng[a, 0]
             hi = area_rng[a, 1]
             # ground truths to ignore (crowd, or area outside the range) go last, stable
             k = 0
             for g in range(n_g):
-                ignored = gt_crowd[g0 + g] != 0 or gt_area[g0 + g] < lo or gt_area[g0 + g] > hi
+                ignored = g_crowd[g] != 0 or g_area[g] < lo or g_area[g] > hi
                 ignore[g] = 1 if ignored else 0
                 if not ignored:
                     order[k] = g
@@ -100,7 +115,7 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
                     m = -1
                     for j in range(n_g):
                         g = order[j]
-                        if taken[g] and not gt_crowd[g0 + g]:
+                        if taken[g] and not g_crowd[g]:
                             continue
                         if m > -1 and ignore[m] == 0 and ignore[g] == 1:
                             break
@@ -108,22 +123,22 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi,
                             continue
                         best = ious[d, g]
                         m = g
-                    out_of_range = dt_area[d0 + d] < lo or dt_area[d0 + d] > hi
+                    out_of_range = d_area[d] < lo or d_area[d] > hi
                     if m == -1:
-                        codes[t, a, d0 + d] = IGNORED if out_of_range else FALSE_POSITIVE
+                        codes[d0 + d, t, a] = IGNORED if out_of_range else FALSE_POSITIVE
                         continue
                     # pycocotools marks the pair by ids: a ground truth with id 0 reads
                     # as "unmatched" for the detection, a detection id <= 0 does not
                     # take the ground truth. Kept for identical numbers.
-                    if dt_id[d0 + d] > 0:
+                    if d_id[d] > 0:
                         taken[m] = 1
-                        gt_matched[t, a, g0 + m] = 1
+                        gt_matched[g0 + m, t, a] = 1
                     if ignore[m]:
-                        codes[t, a, d0 + d] = IGNORED
-                    elif gt_id[g0 + m] != 0:
-                        codes[t, a, d0 + d] = TRUE_POSITIVE
+                        codes[d0 + d, t, a] = IGNORED
+                    elif g_id[m] != 0:
+                        codes[d0 + d, t, a] = TRUE_POSITIVE
                     else:
-                        codes[t, a, d0 + d] = IGNORED if out_of_range else FALSE_POSITIVE
+                        codes[d0 + d, t, a] = IGNORED if out_of_range else FALSE_POSITIVE
 
 
 @njit(cache=True, nogil=True)
@@ -146,23 +161,46 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
     """pycocotools' accumulate() for the categories ``cat_lo..cat_hi``.
 
     ``order[cat_start[k]:cat_start[k + 1]]`` lists the detections of category k
-    sorted by descending score, ties by image then by rank in the image (the
-    order pycocotools' stable sort of the concatenated images gives).
+    by image, then by rank in the image; each run is sorted here (stable) by
+    descending score, which is the order pycocotools' stable sort of the
+    concatenated images gives.
     ``rank`` is a detection's place in its image's score order; ``n_positive``
     the (category, area) count of ground truths not ignored.
     """
-    n_thr = codes.shape[0]
-    n_area = codes.shape[1]
+    n_thr = codes.shape[1]
+    n_area = codes.shape[2]
     n_rec = rec_thrs.shape[0]
+    rec_sorted = True
+    for r in range(1, n_rec):
+        if rec_thrs[r] < rec_thrs[r - 1]:
+            rec_sorted = False
     longest = 0
     for k in range(cat_lo, cat_hi):
         longest = max(longest, cat_start[k + 1] - cat_start[k])
-    pr = np.empty(longest)
-    rc = np.empty(longest)
+    # the category's detections copied in score order: the passes below read memory in sequence
+    local_codes = np.empty((longest, n_thr, n_area), dtype=np.uint8)
+    local_rank = np.empty(longest, dtype=np.int64)
+    local_score = np.empty(longest)
+    neg_score = np.empty(longest)
+    pr = np.empty((longest, n_thr))
+    rc = np.empty((longest, n_thr))
     sc = np.empty(longest)
+    tp = np.empty(n_thr)
+    fp = np.empty(n_thr)
+    eps = np.spacing(1.0)
     for k in range(cat_lo, cat_hi):
         s0 = cat_start[k]
-        s1 = cat_start[k + 1]
+        n_k = cat_start[k + 1] - s0
+        for i in range(n_k):
+            neg_score[i] = -scores[order[s0 + i]]
+        by_score = np.argsort(neg_score[:n_k], kind="mergesort")
+        for i in range(n_k):
+            d = order[s0 + by_score[i]]
+            local_rank[i] = rank[d]
+            local_score[i] = scores[d]
+            for t in range(n_thr):
+                for a in range(n_area):
+                    local_codes[i, t, a] = codes[d, t, a]
         for a in range(n_area):
             npig = n_positive[k, a]
             if npig == 0:
@@ -170,35 +208,52 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
             for m in range(max_dets.shape[0]):
                 max_det = max_dets[m]
                 for t in range(n_thr):
-                    tp = 0.0
-                    fp = 0.0
-                    nd = 0
-                    for s in range(s0, s1):
-                        d = order[s]
-                        if rank[d] >= max_det:
-                            continue
-                        code = codes[t, a, d]
+                    tp[t] = 0.0
+                    fp[t] = 0.0
+                nd = 0
+                for i in range(n_k):
+                    if local_rank[i] >= max_det:
+                        continue
+                    for t in range(n_thr):
+                        code = local_codes[i, t, a]
+                        # pycocotools' tp / npig and tp / (fp + tp + eps) at every position;
+                        # an ignored detection repeats the previous values
                         if code == TRUE_POSITIVE:
-                            tp += 1.0
+                            tp[t] += 1.0
+                            rc[nd, t] = tp[t] / npig
+                            pr[nd, t] = tp[t] / (fp[t] + tp[t] + eps)
                         elif code == FALSE_POSITIVE:
-                            fp += 1.0
-                        rc[nd] = tp / npig
-                        pr[nd] = tp / (fp + tp + np.spacing(1.0))
-                        sc[nd] = scores[d]
-                        nd += 1
-                    recall[t, k, a, m] = rc[nd - 1] if nd > 0 else 0.0
+                            fp[t] += 1.0
+                            rc[nd, t] = rc[nd - 1, t] if nd > 0 else 0.0
+                            pr[nd, t] = tp[t] / (fp[t] + tp[t] + eps)
+                        elif nd > 0:
+                            rc[nd, t] = rc[nd - 1, t]
+                            pr[nd, t] = pr[nd - 1, t]
+                        else:
+                            rc[nd, t] = 0.0
+                            pr[nd, t] = 0.0
+                    sc[nd] = local_score[i]
+                    nd += 1
+                for t in range(n_thr):
+                    recall[t, k, a, m] = rc[nd - 1, t] if nd > 0 else 0.0
                     # precision envelope: running maximum from the right
                     for i in range(nd - 1, 0, -1):
-                        if pr[i] > pr[i - 1]:
-                            pr[i - 1] = pr[i]
+                        if pr[i, t] > pr[i - 1, t]:
+                            pr[i - 1, t] = pr[i, t]
                     for r in range(n_rec):
                         precision[t, r, k, a, m] = 0.0
                         score_out[t, r, k, a, m] = 0.0
+                    i = 0
                     for r in range(n_rec):
-                        i = _search_left(rc, nd, rec_thrs[r])
+                        # first position whose recall reaches the threshold (searchsorted, side="left")
+                        if rec_sorted:
+                            while i < nd and rc[i, t] < rec_thrs[r]:
+                                i += 1
+                        else:
+                            i = _search_left(rc[:, t], nd, rec_thrs[r])
                         if i >= nd:
                             break  # pycocotools stops at the first threshold past the curve
-                        precision[t, r, k, a, m] = pr[i]
+                        precision[t, r, k, a, m] = pr[i, t]
                         score_out[t, r, k, a, m] = sc[i]
 
 
@@ -348,3 +403,49 @@ def linear_sum_assignment_batch(costs, n_rows, n_cols, lo, hi, col_out, ok):
             ok[b] = _assign(costs[b], nr, nc, col4row, u, v, shortest, path, row4col, seen_row, seen_col, remaining)
             for i in range(nr):
                 col_out[b, i] = col4row[i]
+
+
+@njit(cache=True, nogil=True)
+def group_sort(keys, n_keys, values, sort_runs=True):
+    """Stable order by (key, value): a counting sort on the integer keys
+    (0 <= key < n_keys), then a stable sort of each key's run by value.
+
+    Equals ``np.lexsort((values, keys))`` in O(n + n_keys) for small runs;
+    with ``sort_runs=False`` the counting sort alone (input order within a key).
+    Returns (order, starts) where keys of order[starts[k]:starts[k + 1]] equal k.
+    """
+    n = keys.shape[0]
+    starts = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(n):
+        starts[keys[i] + 1] += 1
+    for k in range(n_keys):
+        starts[k + 1] += starts[k]
+    fill = starts[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        k = keys[i]
+        order[fill[k]] = i
+        fill[k] += 1
+    if not sort_runs:
+        return order, starts
+    for k in range(n_keys):
+        lo = starts[k]
+        hi = starts[k + 1]
+        if hi - lo <= 1:
+            continue
+        if hi - lo <= 16:
+            # insertion sort: stable, moves an element only past strictly larger values
+            for i in range(lo + 1, hi):
+                item = order[i]
+                v = values[item]
+                j = i - 1
+                while j >= lo and values[order[j]] > v:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = item
+        else:
+            run = order[lo:hi].copy()
+            sub = np.argsort(values[run], kind="mergesort")
+            for i in range(hi - lo):
+                order[lo + i] = run[sub[i]]
+    return order, starts

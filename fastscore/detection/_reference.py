@@ -27,8 +27,11 @@ def box_iou_xywh(det, gt, crowd, out):
     return out
 
 
-def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_box, gt_area, gt_crowd, gt_id,
+def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_box, gt_area, gt_crowd, gt_id,
                       dt_box, dt_area, dt_id, iou_thrs, area_rng, codes, gt_matched):
+    # sorted positions p read row gt_index[p] / dt_index[p] of the box arrays
+    gt_box, gt_area, gt_crowd, gt_id = gt_box[gt_index], gt_area[gt_index], gt_crowd[gt_index], gt_id[gt_index]
+    dt_box, dt_area, dt_id = dt_box[dt_index], dt_area[dt_index], dt_id[dt_index]
     for grp in groups:
         gts = range(gt_lo[grp], gt_hi[grp])
         dts = range(dt_lo[grp], dt_hi[grp])
@@ -50,31 +53,32 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_box, gt_area, gt_cr
                         best, match = iou, g
                     outside = dt_area[d] < lo or dt_area[d] > hi
                     if match is None:
-                        codes[t, a, d] = IGNORED if outside else FALSE_POSITIVE
+                        codes[d, t, a] = IGNORED if outside else FALSE_POSITIVE
                         continue
                     if dt_id[d] > 0:
                         taken.add(match)
-                        gt_matched[t, a, match] = 1
+                        gt_matched[match, t, a] = 1
                     if ignore[match]:
-                        codes[t, a, d] = IGNORED
+                        codes[d, t, a] = IGNORED
                     elif gt_id[match] != 0:
-                        codes[t, a, d] = TRUE_POSITIVE
+                        codes[d, t, a] = TRUE_POSITIVE
                     else:  # pycocotools reads a match to ground-truth id 0 as no match
-                        codes[t, a, d] = IGNORED if outside else FALSE_POSITIVE
+                        codes[d, t, a] = IGNORED if outside else FALSE_POSITIVE
 
 
 def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_dets, n_positive,
                     rec_thrs, precision, recall, score_out):
     for k in range(cat_lo, cat_hi):
         members = order[cat_start[k]:cat_start[k + 1]]
-        for a in range(codes.shape[1]):
+        members = members[np.argsort(-scores[members], kind="stable")]
+        for a in range(codes.shape[2]):
             npig = n_positive[k, a]
             if npig == 0:
                 continue
             for m, max_det in enumerate(max_dets):
                 kept = members[rank[members] < max_det]
-                for t in range(codes.shape[0]):
-                    c = codes[t, a, kept]
+                for t in range(codes.shape[1]):
+                    c = codes[kept, t, a]
                     tp = np.cumsum(c == TRUE_POSITIVE).astype(float)
                     fp = np.cumsum(c == FALSE_POSITIVE).astype(float)
                     rc = tp / npig

@@ -262,8 +262,9 @@ def check_ground_truth_ids(gt: BoxTable) -> None:
 class MatchedDetections:
     """The outcome of matching, per detection, enough to accumulate any subset of images.
 
-    Arrays are aligned: one entry per detection kept (rank < maxDets[-1]).
-    ``codes[t, a, i]`` is 0 ignored, 1 true positive, 2 false positive.
+    Arrays are aligned: one entry per detection kept (rank < maxDets[-1]), in
+    image order and, within an image, in rank order (for each category).
+    ``codes[i, t, a]`` is 0 ignored, 1 true positive, 2 false positive.
     """
 
     image_id: np.ndarray
@@ -282,78 +283,85 @@ def _index_of(ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
     return np.where(found, pos, -1)
 
 
-def _group_ranges(keys_sorted: np.ndarray, groups: np.ndarray):
-    return (np.searchsorted(keys_sorted, groups, side="left"),
-            np.searchsorted(keys_sorted, groups, side="right"))
+def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray):
+    """Stable order by (key, value) and the start of each key's run."""
+    if n_keys <= max(4 * len(keys), 1 << 16):
+        if values is None:
+            return _codes.group_sort(keys, n_keys, np.zeros(0), False)
+        return _codes.group_sort(keys, n_keys, values)
+    order = np.argsort(keys, kind="stable") if values is None else np.lexsort((values, keys))  # too many (image, category) keys for a counting sort
+    return order, np.searchsorted(keys[order], np.arange(n_keys + 1))
 
 
 def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: np.ndarray,
                      category_ids: np.ndarray, *, backend=None) -> tuple[MatchedDetections, dict]:
     """Sort, group and greedily match; returns the per-detection outcome.
 
-    Also returns the sorted ground truth with its ``gt_matched[t, a, g]``
+    Also returns the sorted ground truth with its ``gt_matched[g, t, a]``
     flags (for the error analyses on the result object).
     """
     n_cat = len(category_ids)
-    # ground truth in (image, category, file) order; ids not evaluated dropped
+    n_img = len(image_ids)
     g_img = _index_of(gt.image_id, image_ids)
     g_cat = _index_of(gt.category_id, category_ids)
-    keep = np.flatnonzero((g_img >= 0) & (g_cat >= 0))
-    g_key = g_img[keep] * n_cat + g_cat[keep]
-    g_order = keep[np.argsort(g_key, kind="stable")]
-    gt_s = gt.take(g_order)
-    g_img_s = g_img[g_order]
-    g_cat_s = g_cat[g_order]
-    # detections in (image, category) groups, each by descending score (stable)
+    g_keep = np.flatnonzero((g_img >= 0) & (g_cat >= 0))
     d_img = _index_of(dt.image_id, image_ids)
     d_cat = _index_of(dt.category_id, category_ids)
-    keep = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
-    by_score = keep[np.argsort(-dt.score[keep], kind="stable")]
+    d_keep = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
+    neg_score = -dt.score
     if params.use_categories:
-        d_group = d_img[by_score] * n_cat + d_cat[by_score]
-        g_group = g_img_s * n_cat + g_cat_s
+        n_groups = n_img * n_cat
+        g_key = g_img[g_keep] * n_cat + g_cat[g_keep]
+        d_key = d_img[d_keep] * n_cat + d_cat[d_keep]
     else:
-        # one group per image, holding the categories in id order then file order before the score sort
-        by_cat = keep[np.argsort(d_cat[keep], kind="stable")]
-        by_score = by_cat[np.argsort(-dt.score[by_cat], kind="stable")]
-        d_group = d_img[by_score]
-        g_group = g_img_s
-    order = np.argsort(d_group, kind="stable")
-    d_order = by_score[order]
-    d_group = d_group[order]
-    # rank of each detection inside its group, then the cut at maxDets[-1]
-    n = d_order.shape[0]
-    starts = np.flatnonzero(np.r_[True, d_group[1:] != d_group[:-1]]) if n else np.zeros(0, np.int64)
-    run_start = np.repeat(starts, np.diff(np.r_[starts, n]))
-    rank = np.arange(n) - run_start
-    cut = rank < params.max_detections[-1]
-    d_order, d_group, rank = d_order[cut], d_group[cut], rank[cut]
-    dt_s = dt.take(d_order)
+        # one group per image; before the score sort, its detections are ordered by
+        # category (in id order) then file order, as pycocotools concatenates them
+        n_groups = n_img
+        g_keep = g_keep[np.argsort(g_cat[g_keep], kind="stable")]
+        d_keep = d_keep[np.argsort(d_cat[d_keep], kind="stable")]
+        g_key = g_img[g_keep]
+        d_key = d_img[d_keep]
+    # ground truth in (group, file) order; detections in (group, descending score) order, stable
+    g_sub, gt_starts = _sort_by_group(g_key, n_groups, None)
+    d_sub, dt_starts = _sort_by_group(d_key, n_groups, neg_score[d_keep])
+    gt_index = g_keep[g_sub]
+    dt_index = d_keep[d_sub]
+    d_key_sorted = d_key[d_sub]
+    rank = np.arange(len(dt_index)) - dt_starts[d_key_sorted]
+    max_det = params.max_detections[-1]
+    groups = np.flatnonzero(dt_starts[1:] > dt_starts[:-1])
+    dt_lo = dt_starts[:-1]
+    dt_hi = np.minimum(dt_starts[1:], dt_lo + max_det)  # pycocotools keeps the top maxDets[-1] per group
 
-    groups = np.unique(d_group)
-    dt_lo, dt_hi = _group_ranges(d_group, groups)
-    gt_lo, gt_hi = _group_ranges(g_group, groups)
     n_thr = len(params.iou_thresholds)
     n_area = len(params.area_ranges)
-    codes = np.zeros((n_thr, n_area, len(dt_s)), dtype=np.uint8)
-    gt_matched = np.zeros((n_thr, n_area, len(gt_s)), dtype=np.uint8)
+    codes = np.zeros((len(dt_index), n_thr, n_area), dtype=np.uint8)
+    gt_matched = np.zeros((len(gt_index), n_thr, n_area), dtype=np.uint8)
     _, match = _MATCH.resolve(backend)
-    chunks = np.array_split(np.arange(len(groups)), max(1, min(len(groups), 4 * n_threads())))
-    map_threads(lambda chunk: match(chunk, gt_lo, gt_hi, dt_lo, dt_hi, gt_s.bbox, gt_s.area, gt_s.iscrowd, gt_s.id,
-                                    dt_s.bbox, dt_s.area, dt_s.id, params.iou_thresholds, params.area_ranges,
-                                    codes, gt_matched), chunks)
+    chunks = np.array_split(groups, max(1, min(len(groups), 4 * n_threads())))
+    map_threads(lambda chunk: match(chunk, gt_starts[:-1], gt_starts[1:], dt_lo, dt_hi, gt_index, dt_index,
+                                    gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id,
+                                    params.iou_thresholds, params.area_ranges, codes, gt_matched), chunks)
+    kept = rank < max_det
+    if not kept.all():
+        keep = np.flatnonzero(kept)
+        dt_index, rank, codes, d_key_sorted = dt_index[keep], rank[keep], codes[keep], d_key_sorted[keep]
 
-    k_gt = g_cat_s if params.use_categories else np.zeros(len(gt_s), np.int64)
+    g_cat_s = g_cat[gt_index]
+    k_gt = g_cat_s if params.use_categories else np.zeros(len(gt_index), np.int64)
     n_k = n_cat if params.use_categories else 1
     n_positive = np.zeros((n_k, n_area), dtype=np.int64)
+    g_area = gt.area[gt_index]
+    regular = gt.iscrowd[gt_index] == 0
     for a, (lo, hi) in enumerate(params.area_ranges):
-        counted = (gt_s.iscrowd == 0) & (gt_s.area >= lo) & (gt_s.area <= hi)
+        counted = regular & (g_area >= lo) & (g_area <= hi)
         n_positive[:, a] = np.bincount(k_gt[counted], minlength=n_k)
+    d_cat_s = d_cat[dt_index]
     matched = MatchedDetections(
-        image_id=dt_s.image_id, category_index=(d_cat[d_order] if params.use_categories else np.zeros(len(dt_s), np.int64)),
-        rank=rank.astype(np.int64), score=dt_s.score, codes=codes, n_positive=n_positive)
-    extra = {"gt": gt_s, "gt_category_index": g_cat_s, "gt_matched": gt_matched, "dt": dt_s,
-             "dt_category_index": d_cat[d_order]}
+        image_id=dt.image_id[dt_index], category_index=d_cat_s if params.use_categories else np.zeros(len(dt_index), np.int64),
+        rank=rank, score=dt.score[dt_index], codes=codes, n_positive=n_positive)
+    extra = {"gt_index": gt_index, "gt_category_index": g_cat_s, "gt_matched": gt_matched, "dt_index": dt_index,
+             "dt_category_index": d_cat_s}
     return matched, extra
 
 
@@ -365,9 +373,9 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     precision = -np.ones((T, R, n_k, A, M))
     recall = -np.ones((T, n_k, A, M))
     scores = -np.ones((T, R, n_k, A, M))
-    # within a category: descending score, ties by image id then rank in the image
-    order = np.lexsort((matched.rank, matched.image_id, -matched.score, matched.category_index))
-    cat_start = np.searchsorted(matched.category_index[order], np.arange(n_k + 1))
+    # within a category: descending score, ties by image id then rank in the image. The
+    # detections come in (image, rank) order, so two stable sorts give that order.
+    order, cat_start = _codes.group_sort(matched.category_index, n_k, matched.score, False)
     max_dets = np.asarray(params.max_detections, dtype=np.int64)
     _, accumulate = _ACCUMULATE.resolve(backend)
     bounds = np.linspace(0, n_k, min(n_k, 4 * n_threads()) + 1).astype(np.int64)

@@ -144,7 +144,7 @@ class DetectionEvaluation:
             n_pos = n_pos.sum()
         index = np.flatnonzero(keep)
         index = index[np.argsort(-md.score[index], kind="stable")]
-        codes = md.codes[t, a, index]
+        codes = md.codes[index, t, a]
         return md.score[index], np.cumsum(codes == 1), np.cumsum(codes == 2), int(n_pos)
 
     def precision_recall_f1(self, score_threshold: float, *, iou: float = 0.5, area: str = "all",
@@ -341,7 +341,7 @@ class CocoAccumulator(Accumulator):
             "dt_category_id": np.zeros(0, np.int64),
             "dt_rank": np.zeros(0, np.int64),
             "dt_score": np.zeros(0),
-            "dt_codes": np.zeros((n_thr, n_area, 0), np.uint8),
+            "dt_codes": np.zeros((0, n_thr, n_area), np.uint8),
         }
 
     def update(self, gt, dt, *, image_ids=None, sample_weight=None):
@@ -390,7 +390,7 @@ class CocoAccumulator(Accumulator):
         self.dt_category_id = np.concatenate([self.dt_category_id, cat])
         self.dt_rank = np.concatenate([self.dt_rank, rank])
         self.dt_score = np.concatenate([self.dt_score, score])
-        self.dt_codes = np.concatenate([self.dt_codes, codes], axis=2)
+        self.dt_codes = np.concatenate([self.dt_codes, codes], axis=0)
 
     def merge(self, other):
         """Add another shard's state (it must hold other images) and return ``self``."""
@@ -415,8 +415,9 @@ class CocoAccumulator(Accumulator):
             k = np.zeros(len(self.dt_rank), np.int64)
             n_positive = self.gt_positive.sum(axis=0, keepdims=True)
             shown = np.array([-1])
-        keep = k >= 0
+        keep = np.flatnonzero(k >= 0)
+        keep = keep[np.lexsort((self.dt_rank[keep], self.dt_image_id[keep]))]  # shards arrive in any order
         matched = MatchedDetections(image_id=self.dt_image_id[keep], category_index=k[keep], rank=self.dt_rank[keep],
-                                    score=self.dt_score[keep], codes=self.dt_codes[:, :, keep], n_positive=n_positive)
+                                    score=self.dt_score[keep], codes=self.dt_codes[keep], n_positive=n_positive)
         return evaluate_matched(matched, self.params, self.image_ids, shown, backend=backend)
 
