@@ -62,6 +62,7 @@ from ..detection.coco import (
     match_detections,
 )
 from ..detection.evaluation import evaluate_matched
+from ..detection._json import annotation_columns, results_columns
 from ..detection.io import columns_from_dicts
 
 __all__ = ["COCO", "COCOeval", "Params"]
@@ -69,6 +70,27 @@ __all__ = ["COCO", "COCOeval", "Params"]
 
 def _is_array_like(obj) -> bool:
     return hasattr(obj, "__iter__") and hasattr(obj, "__len__")
+
+
+def _first_occurrences(ids: np.ndarray) -> list:
+    _, first = np.unique(ids, return_index=True)
+    return ids[np.sort(first)].tolist()
+
+
+def _read_json_object(path) -> dict:
+    with open(path, "r") as f:
+        dataset = json.load(f)
+    if not isinstance(dataset, dict):
+        raise ValueError(f"annotation file format {type(dataset).__name__} not supported: a COCO file holds a JSON object.")
+    return dataset
+
+
+def _read_json_list(path) -> list:
+    with open(path, "r") as f:
+        anns = json.load(f)
+    if not isinstance(anns, list):
+        raise ValueError(f"results must be a list of detection dicts (a JSON array), got {type(anns).__name__}.")
+    return anns
 
 
 class COCO:
@@ -81,26 +103,49 @@ class COCO:
     """
 
     def __init__(self, annotation_file=None):
-        self.dataset = {}
+        self._dataset = {}
+        self._load_dataset = None  # builds the dict view of a file on first use
         self._index = None
         self._table = None
+        self._image_ids = None  # image / category ids in file order, from the compiled reader
+        self._category_ids = None
         if annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
-            with open(annotation_file, "r") as f:
-                dataset = json.load(f)
-            if not isinstance(dataset, dict):
-                raise ValueError(f"annotation file format {type(dataset).__name__} not supported: a COCO file holds a JSON object.")
+            columns, image_ids, categories = annotation_columns(annotation_file)
+            self._table = BoxTable.from_columns(columns, side="gt")
+            self._image_ids = _first_occurrences(image_ids)
+            self._category_ids = [cid for cid, _ in categories]
+            self._dataset = None
+            self._load_dataset = lambda: _read_json_object(annotation_file)
             print("Done (t={:0.2f}s)".format(time.time() - tic))
-            self.dataset = dataset
             self.createIndex()
+
+    @property
+    def dataset(self) -> dict:
+        """The JSON content as dicts (read on first access when loaded from a file)."""
+        if self._dataset is None:
+            self._dataset = self._load_dataset()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value):
+        self._dataset = value
+        self._load_dataset = None
+        self._index = None
+        self._table = None
+        self._image_ids = None
+        self._category_ids = None
 
     # -- the dictionary index, built lazily -------------------------------------------------
     def createIndex(self):
-        """Reset the index; it is rebuilt from ``dataset`` on first use."""
+        """Reset the dict index; it is rebuilt from ``dataset`` on first use."""
         print("creating index...")
         self._index = None
-        self._table = None
+        if self._load_dataset is None:  # dataset set by hand: the columns follow it
+            self._table = None
+            self._image_ids = None
+            self._category_ids = None
         print("index created!")
 
     def _build_index(self):
@@ -170,6 +215,8 @@ class COCO:
         catNms = catNms if _is_array_like(catNms) else [catNms]
         supNms = supNms if _is_array_like(supNms) else [supNms]
         catIds = catIds if _is_array_like(catIds) else [catIds]
+        if len(catNms) == len(supNms) == len(catIds) == 0 and self._category_ids is not None:
+            return list(self._category_ids)
         cats = self.dataset.get("categories", [])
         cats = cats if len(catNms) == 0 else [c for c in cats if c["name"] in catNms]
         cats = cats if len(supNms) == 0 else [c for c in cats if c["supercategory"] in supNms]
@@ -180,6 +227,8 @@ class COCO:
         imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
         catIds = catIds if _is_array_like(catIds) else [catIds]
         if len(imgIds) == len(catIds) == 0:
+            if self._image_ids is not None:
+                return list(self._image_ids)
             return list(self.imgs.keys())
         ids = set(imgIds)
         for i, cat in enumerate(catIds):
@@ -199,13 +248,18 @@ class COCO:
     def loadRes(self, resFile):
         """Load detections (a JSON file, a list of dicts or an (N, 7) array) against this ground truth."""
         res = COCO()
-        res.dataset["images"] = [img for img in self.dataset.get("images", [])]
         print("Loading and preparing results...")
         tic = time.time()
         if isinstance(resFile, (str, bytes)) or hasattr(resFile, "__fspath__"):
-            with open(resFile) as f:
-                anns = json.load(f)
-        elif isinstance(resFile, np.ndarray):
+            # the compiled reader fills the columns; the dicts are built only if asked for
+            table = BoxTable.from_columns(results_columns(resFile), side="dt")
+            self._check_results(table)
+            res._table = table
+            res._dataset = None
+            res._load_dataset = lambda: self._results_dataset(_read_json_list(resFile))
+            print("DONE (t={:0.2f}s)".format(time.time() - tic))
+            return res
+        if isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
@@ -217,7 +271,15 @@ class COCO:
                 "segmentation, keypoint and caption results are not supported yet."
             )
         table = columns_from_dicts(anns, "dt")
-        known_images = np.fromiter(self.imgs.keys(), np.int64, len(self.imgs))
+        self._check_results(table)
+        res.dataset = self._results_dataset(anns)
+        res.createIndex()
+        res._table = table
+        print("DONE (t={:0.2f}s)".format(time.time() - tic))
+        return res
+
+    def _check_results(self, table):
+        known_images = np.asarray(self.getImgIds(), dtype=np.int64)
         unknown = np.setdiff1d(np.unique(table.image_id), known_images)
         if unknown.size:
             raise ValueError(
@@ -228,8 +290,10 @@ class COCO:
         if unknown.size:
             warnings.warn(
                 f"{unknown.size} category id(s) of the results are not in the ground truth (first: {unknown[:5].tolist()}); "
-                f"pycocotools ignores those detections, and so does fastscore.", UserWarning, stacklevel=2)
-        res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+                f"pycocotools ignores those detections, and so does fastscore.", UserWarning, stacklevel=3)
+
+    def _results_dataset(self, anns: list) -> dict:
+        """pycocotools' results dataset: the images, a copy of the categories, completed result dicts."""
         # pycocotools completes each result dict in place (id, area, iscrowd, a box polygon)
         for i, ann in enumerate(anns):
             bb = ann["bbox"]
@@ -239,11 +303,8 @@ class COCO:
             ann["area"] = bb[2] * bb[3]
             ann["id"] = i + 1
             ann["iscrowd"] = 0
-        print("DONE (t={:0.2f}s)".format(time.time() - tic))
-        res.dataset["annotations"] = anns
-        res.createIndex()
-        res._table = table
-        return res
+        return {"images": [img for img in self.dataset.get("images", [])],
+                "categories": copy.deepcopy(self.dataset.get("categories", [])), "annotations": anns}
 
     def loadNumpyAnnotations(self, data):
         """An (N, 7) array [image_id, x, y, w, h, score, category_id] as a list of result dicts."""

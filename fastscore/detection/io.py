@@ -1,8 +1,6 @@
 """Reading COCO JSON files into columns."""
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from .coco import BoxTable
@@ -40,21 +38,19 @@ def columns_from_dicts(anns: list, side: str) -> BoxTable:
 
 
 def load_coco_ground_truth(path):
-    """Read a COCO instances file: (ground truth BoxTable, image ids, {category id: name})."""
-    with open(path, "r") as f:
-        dataset = json.load(f)
-    if not isinstance(dataset, dict):
-        raise ValueError(f"{path}: a COCO annotation file holds a JSON object, got {type(dataset).__name__}.")
-    table = columns_from_dicts(dataset.get("annotations", []), "gt")
-    image_ids = np.unique(np.fromiter((img["id"] for img in dataset.get("images", [])), np.int64))
-    categories = {int(c["id"]): str(c.get("name", c["id"])) for c in dataset.get("categories", [])}
-    return table, image_ids, categories
+    """Read a COCO instances file: (ground truth BoxTable, image ids, {category id: name}).
+
+    The file is scanned by a compiled reader that keeps only the numbers the
+    evaluation needs (see ``_json``); no Python dict is built per annotation.
+    """
+    from ._json import annotation_columns
+
+    columns, image_ids, categories = annotation_columns(path)
+    return BoxTable.from_columns(columns, side="gt"), np.unique(image_ids), dict(categories)
 
 
 def load_coco_results(path):
     """Read a COCO results file (a JSON array of bbox detections) as a BoxTable."""
-    with open(path, "r") as f:
-        results = json.load(f)
-    if not isinstance(results, list):
-        raise ValueError(f"{path}: a results file holds a JSON array of detections, got {type(results).__name__}.")
-    return columns_from_dicts(results, "dt")
+    from ._json import results_columns
+
+    return BoxTable.from_columns(results_columns(path), side="dt")

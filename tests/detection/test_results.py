@@ -152,3 +152,34 @@ def test_compat_rejects_segm_and_stray_images(capsys):
         COCOeval(coco, coco, "bbox").evalImgs
     assert len(coco.getImgIds()) == 100 and coco.loadCats(1)[0]["name"] == "person"
     assert len(coco.getAnnIds(imgIds=[42])) == len(coco.imgToAnns[42])
+
+
+def test_compat_file_loading_is_columnar_with_lazy_dicts():
+    gt_file, dt_file = coco_sample_paths()
+    coco = COCO(gt_file)
+    res = coco.loadRes(dt_file)
+    with open(gt_file) as f:
+        raw = json.load(f)
+    assert coco.getImgIds() == list(dict.fromkeys(img["id"] for img in raw["images"]))
+    assert coco.getCatIds() == [c["id"] for c in raw["categories"]]
+    assert coco.dataset["annotations"][0] == raw["annotations"][0]  # read on first access
+    first = res.dataset["annotations"][0]
+    assert first["id"] == 1 and first["area"] == first["bbox"][2] * first["bbox"][3] and first["iscrowd"] == 0
+    assert len(res.getAnnIds()) == 734 and res.dataset["categories"] == raw["categories"]
+
+
+def test_json_reader_exact_numbers(tmp_path):
+    from fastscore.detection._json import results_columns
+
+    values = [0.1, 1e-7, 123456789.123, 0.12345678901234567, 1.7976931348623157e308, -2.5e-3, 5e-324, 3]
+    rows = [{"image_id": i, "category_id": 1, "bbox": [v, 0, 1, 2], "score": v, "segmentation": [[1, 2]],
+             "note": 'a "quoted" { string [\\'} for i, v in enumerate(values)]
+    path = tmp_path / "dt.json"
+    path.write_text(json.dumps(rows, indent=1))
+    columns = results_columns(path)
+    assert columns["score"].tolist() == [float(v) for v in values]
+    assert columns["bbox"][:, 0].tolist() == [float(v) for v in values]
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"image_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5, "category_id": 1}')
+    with pytest.raises(ValueError, match="not valid JSON"):
+        results_columns(bad)

@@ -1,0 +1,332 @@
+"""A compiled scanner that reads COCO JSON files straight into columns.
+
+Building Python dicts for 200k detections costs more than evaluating them, so
+the files are scanned as bytes: the scanner walks the JSON structure (strings,
+escapes, nested arrays and objects) and keeps only the numbers of the fields
+the evaluation needs. Everything else (segmentations, file names, ...) is
+skipped without being decoded.
+
+Numbers are converted exactly: a decimal with at most 19 significant digits
+whose mantissa is below 2^53 and whose power of ten is at most 22 in size is
+one correctly rounded IEEE multiplication or division (Clinger's fast path);
+any other number is flagged and converted by Python's float() afterwards.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# field ids (index into FIELDS)
+FIELDS = (b"id", b"image_id", b"category_id", b"bbox", b"area", b"iscrowd", b"score", b"name")
+ID, IMAGE_ID, CATEGORY_ID, BBOX, AREA, ISCROWD, SCORE, NAME = range(len(FIELDS))
+# top-level sections of an annotation file
+SECTIONS = (b"images", b"annotations", b"categories")
+IMAGES, ANNOTATIONS, CATEGORIES = range(len(SECTIONS))
+N_VALUES = 10  # id, image_id, category_id, bbox x4, area, iscrowd, score
+
+
+def _table(words):
+    width = max(len(w) for w in words)
+    table = np.zeros((len(words), width), dtype=np.uint8)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    for i, w in enumerate(words):
+        table[i, :len(w)] = np.frombuffer(w, dtype=np.uint8)
+    return table, lengths
+
+
+FIELD_TABLE, FIELD_LENGTHS = _table(FIELDS)
+SECTION_TABLE, SECTION_LENGTHS = _table(SECTIONS)
+
+_POW10 = np.array([10.0 ** i for i in range(23)])
+
+
+@njit(cache=True, nogil=True)
+def _match_word(buf, start, end, table, lengths):
+    n = end - start
+    for w in range(table.shape[0]):
+        if lengths[w] != n:
+            continue
+        same = True
+        for i in range(n):
+            if buf[start + i] != table[w, i]:
+                same = False
+                break
+        if same:
+            return w
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _skip_string(buf, i):
+    """i at the opening quote; returns the index just past the closing quote."""
+    i += 1
+    n = buf.shape[0]
+    while i < n:
+        c = buf[i]
+        if c == 92:  # backslash: skip the escaped byte
+            i += 2
+            continue
+        if c == 34:
+            return i + 1
+        i += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _parse_number(buf, i, pow10):
+    """Parse the number at i: (value, end, exact, is_integer)."""
+    n = buf.shape[0]
+    negative = False
+    if buf[i] == 45:
+        negative = True
+        i += 1
+    mantissa = np.uint64(0)
+    digits = 0
+    exp10 = 0
+    is_integer = True
+    start = i
+    while i < n and 48 <= buf[i] <= 57:
+        if digits < 19:
+            mantissa = mantissa * np.uint64(10) + np.uint64(buf[i] - 48)
+            if mantissa != 0:
+                digits += 1
+        else:
+            exp10 += 1
+            digits += 1
+        i += 1
+    if i == start:
+        return 0.0, -1, False, False
+    if i < n and buf[i] == 46:
+        is_integer = False
+        i += 1
+        while i < n and 48 <= buf[i] <= 57:
+            if digits < 19:
+                mantissa = mantissa * np.uint64(10) + np.uint64(buf[i] - 48)
+                exp10 -= 1
+                if mantissa != 0:
+                    digits += 1
+            else:
+                digits += 1
+            i += 1
+    if i < n and (buf[i] == 101 or buf[i] == 69):
+        is_integer = False
+        i += 1
+        sign = 1
+        if buf[i] == 45:
+            sign = -1
+            i += 1
+        elif buf[i] == 43:
+            i += 1
+        e = 0
+        while i < n and 48 <= buf[i] <= 57:
+            if e < 100000:
+                e = e * 10 + (buf[i] - 48)
+            i += 1
+        exp10 += sign * e
+    exact = digits <= 19 and mantissa <= np.uint64(9007199254740992) and -22 <= exp10 <= 22
+    value = 0.0
+    if exact:
+        value = float(mantissa)
+        if exp10 > 0:
+            value = value * pow10[exp10]
+        elif exp10 < 0:
+            value = value / pow10[-exp10]
+        if negative:
+            value = -value
+    return value, i, exact, is_integer
+
+
+@njit(cache=True, nogil=True)
+def scan(buf, record_depth, field_table, field_lengths, section_table, section_lengths, pow10, capacity):
+    """Walk the JSON in ``buf`` and collect the fields of every record object.
+
+    A record is an object at ``record_depth`` (1 for a results array, 2 for
+    the arrays of an annotation file). Returns, per record: its section, the
+    N_VALUES numbers (NaN when absent), the byte span of its "name" string,
+    and the byte spans of numbers the fast path could not convert exactly
+    (record, value slot, start, end), and an error position (-1 if none).
+    """
+    n = buf.shape[0]
+    max_depth = 64
+    kind = np.zeros(max_depth, dtype=np.int8)  # 1 object, 2 array
+    key = np.full(max_depth, -1, dtype=np.int64)  # field/section id of the value being read
+    count = np.zeros(max_depth, dtype=np.int64)  # values read so far in an array
+    is_record = np.zeros(max_depth, dtype=np.bool_)  # the object open at this depth is a record
+    section = np.full(capacity, -1, dtype=np.int8)
+    values = np.full((capacity, N_VALUES), np.nan)
+    names = np.full((capacity, 2), -1, dtype=np.int64)
+    slow = np.empty((0, 4), dtype=np.int64)
+    slow_list = []
+    n_records = 0
+    depth = 0
+    expect_key = False
+    i = 0
+    current_section = -1
+    while i < n:
+        c = buf[i]
+        if c == 32 or c == 10 or c == 13 or c == 9 or c == 44 or c == 58:  # space, newline, ',', ':'
+            i += 1
+            continue
+        if depth > 0 and kind[depth - 1] == 1 and expect_key:
+            # an object key
+            if c == 125:  # '}' ends an empty or finished object
+                depth -= 1
+                expect_key = depth > 0 and kind[depth - 1] == 1
+                i += 1
+                continue
+            if c != 34:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i
+            end = _skip_string(buf, i)
+            if end < 0:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i
+            if depth == 1 and record_depth == 2:
+                key[0] = _match_word(buf, i + 1, end - 1, section_table, section_lengths)
+            else:
+                key[depth - 1] = _match_word(buf, i + 1, end - 1, field_table, field_lengths)
+            expect_key = False
+            i = end
+            continue
+        # a value at depth `depth` (inside the container at depth - 1)
+        if depth >= 1 and record_depth == 2:
+            current_section = key[0]
+        in_record_field = depth == record_depth + 1 and is_record[record_depth]
+        field = key[depth - 1] if depth > 0 else -1
+        if c == 123 or c == 91:  # '{' or '['
+            if depth >= max_depth:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i
+            is_record[depth] = False
+            if c == 123 and depth == record_depth and (record_depth == 1 or current_section >= 0):
+                if n_records >= capacity:
+                    return section[:n_records], values[:n_records], names[:n_records], slow, i
+                section[n_records] = current_section
+                n_records += 1
+                is_record[depth] = True
+            kind[depth] = 1 if c == 123 else 2
+            key[depth] = -1
+            count[depth] = 0
+            depth += 1
+            expect_key = c == 123
+            i += 1
+            continue
+        if c == 125 or c == 93:  # '}' or ']'
+            depth -= 1
+            expect_key = depth > 0 and kind[depth - 1] == 1
+            i += 1
+            continue
+        if c == 34:  # a string value
+            end = _skip_string(buf, i)
+            if end < 0:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i
+            if in_record_field and field == 7:  # "name"
+                names[n_records - 1, 0] = i
+                names[n_records - 1, 1] = end
+            i = end
+        elif c == 116 or c == 102 or c == 110:  # true, false, null
+            if in_record_field and field == 5:  # iscrowd given as a boolean
+                values[n_records - 1, 8] = 1.0 if c == 116 else 0.0
+            i += 4 if c != 102 else 5
+        else:
+            value, end, exact, is_integer = _parse_number(buf, i, pow10)
+            if end < 0:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i
+            slot = -1
+            if in_record_field:
+                if field == 0:
+                    slot = 0
+                elif field == 1:
+                    slot = 1
+                elif field == 2:
+                    slot = 2
+                elif field == 4:
+                    slot = 7
+                elif field == 5:
+                    slot = 8
+                elif field == 6:
+                    slot = 9
+            elif depth == record_depth + 2 and is_record[record_depth] and key[record_depth] == 3 and kind[depth - 1] == 2:
+                # a number inside the record's "bbox" array
+                if count[depth - 1] < 4:
+                    slot = 3 + count[depth - 1]
+                count[depth - 1] += 1
+            if slot >= 0:
+                if exact:
+                    values[n_records - 1, slot] = value
+                else:
+                    slow_list.append((n_records - 1, slot, i, end))
+            i = end
+        if depth > 0 and kind[depth - 1] == 1:
+            expect_key = True
+    if len(slow_list):
+        slow = np.empty((len(slow_list), 4), dtype=np.int64)
+        for j in range(len(slow_list)):
+            slow[j, 0] = slow_list[j][0]
+            slow[j, 1] = slow_list[j][1]
+            slow[j, 2] = slow_list[j][2]
+            slow[j, 3] = slow_list[j][3]
+    return section[:n_records], values[:n_records], names[:n_records], slow, -1 if depth == 0 else n
+
+
+def scan_file(path, *, results: bool):
+    """Scan a COCO results file (results=True) or annotation file into (sections, values, names, buffer)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    buf = np.frombuffer(data, dtype=np.uint8)
+    capacity = int(np.count_nonzero(buf == 123)) + 1  # at most one record per '{'
+    section, values, names, slow, error = scan(buf, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS,
+                                               SECTION_TABLE, SECTION_LENGTHS, _POW10, capacity)
+    if error >= 0:
+        raise ValueError(f"{path}: not valid JSON near byte {error} (or nested too deeply); "
+                         f"the file must be a COCO {'results array' if results else 'annotation object'}.")
+    for record, slot, start, end in slow:
+        values[record, slot] = float(data[start:end])
+    return section, values, names, data
+
+
+def _ids(column: np.ndarray, what: str, path) -> np.ndarray:
+    if np.isnan(column).any():
+        i = int(np.flatnonzero(np.isnan(column))[0])
+        raise ValueError(f"{path}: {what} is missing or not a number in record {i}.")
+    if (column != np.round(column)).any():
+        raise ValueError(f"{path}: {what} must be integers.")
+    return column.astype(np.int64)
+
+
+def results_columns(path) -> dict:
+    """Columns of a COCO results file: image_id, category_id, bbox (n, 4), score."""
+    _, values, _, _ = scan_file(path, results=True)
+    bbox = values[:, 3:7]
+    if np.isnan(bbox).any():
+        i = int(np.flatnonzero(np.isnan(bbox).any(axis=1))[0])
+        raise ValueError(f"{path}: detection {i} has no 'bbox' of 4 numbers [x, y, width, height] "
+                         f"(only bounding-box results are supported).")
+    if np.isnan(values[:, 9]).any():
+        i = int(np.flatnonzero(np.isnan(values[:, 9]))[0])
+        raise ValueError(f"{path}: detection {i} lacks its 'score'.")
+    return {"image_id": _ids(values[:, 1], "image_id", path), "category_id": _ids(values[:, 2], "category_id", path),
+            "bbox": np.ascontiguousarray(bbox), "score": values[:, 9].copy()}
+
+
+def annotation_columns(path):
+    """(ground-truth columns, image ids in file order, [(category id, name)]) of a COCO annotation file."""
+    import json
+
+    section, values, names, data = scan_file(path, results=False)
+    ann = values[section == ANNOTATIONS]
+    bbox = ann[:, 3:7]
+    if np.isnan(bbox).any():
+        i = int(np.flatnonzero(np.isnan(bbox).any(axis=1))[0])
+        raise ValueError(f"{path}: annotation {i} has no 'bbox' of 4 numbers [x, y, width, height].")
+    area = np.where(np.isnan(ann[:, 7]), bbox[:, 2] * bbox[:, 3], ann[:, 7])
+    crowd = np.where(np.isnan(ann[:, 8]), 0.0, ann[:, 8]) != 0
+    gt = {"image_id": _ids(ann[:, 1], "annotation image_id", path),
+          "category_id": _ids(ann[:, 2], "annotation category_id", path),
+          "bbox": np.ascontiguousarray(bbox), "area": area, "iscrowd": crowd.astype(np.uint8),
+          "id": _ids(ann[:, 0], "annotation id", path)}
+    images = _ids(values[section == IMAGES, 0], "image id", path)
+    cat_rows = np.flatnonzero(section == CATEGORIES)
+    cat_ids = _ids(values[cat_rows, 0], "category id", path)
+    categories = []
+    for cid, row in zip(cat_ids.tolist(), cat_rows):
+        start, end = names[row]
+        categories.append((cid, json.loads(data[start:end]) if start >= 0 else str(cid)))
+    return gt, images, categories
