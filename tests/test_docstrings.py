@@ -17,6 +17,9 @@ MODULES = [
     "fastscore.compat.vendi_score",
     "fastscore.ranking.pairwise",
     "fastscore.ranking.voting",
+    "fastscore.detection.evaluation",
+    "fastscore.detection.matching",
+    "fastscore.compat.pycocotools",
 ]
 
 
