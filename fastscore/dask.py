@@ -41,6 +41,18 @@ def _merge_states(*states: Accumulator) -> Accumulator:
     return merged
 
 
+def _merge_tree(metric: Accumulator, states: list, split_every: int, compute: bool, compute_kwargs: dict):
+    """Merge delayed states ``split_every`` at a time, then into ``metric``; compute unless told not to."""
+    merge = dask.delayed(_merge_states, pure=True)
+    while len(states) > 1:
+        states = [merge(*states[i:i + split_every]) for i in range(0, len(states), split_every)]
+    total = merge(metric, states[0]) if states else dask.delayed(metric.copy)()
+    if not compute:
+        return total
+    (result,) = dask.compute(total, **compute_kwargs)
+    return result
+
+
 def _row_blocks(array, row_chunks):
     """Delayed blocks of ``array`` cut at ``row_chunks``, whole along other axes."""
     array = da.asarray(array)
@@ -93,19 +105,12 @@ def accumulate(metric: Accumulator, *arrays, sample_weight=None, split_every: in
     weight_blocks = _row_blocks(sample_weight, row_chunks) if sample_weight is not None else None
     empty = metric.empty_like()
     update = dask.delayed(_update_block, pure=True)
-    merge = dask.delayed(_merge_states, pure=True)
     states = [
         update(empty, *(column[i] for column in columns),
                weights=None if weight_blocks is None else weight_blocks[i])
         for i in range(len(row_chunks))
     ]
-    while len(states) > 1:
-        states = [merge(*states[i:i + split_every]) for i in range(0, len(states), split_every)]
-    total = merge(metric, states[0]) if states else dask.delayed(metric.copy)()
-    if not compute:
-        return total
-    (result,) = dask.compute(total, **compute_kwargs)
-    return result
+    return _merge_tree(metric, states, split_every, compute, compute_kwargs)
 
 
 def accumulate_shards(metric: Accumulator, shards, *, split_every: int = 8, compute: bool = True,
@@ -143,15 +148,8 @@ def accumulate_shards(metric: Accumulator, shards, *, split_every: int = 8, comp
         raise ValueError(f"split_every must be >= 2, got {split_every}.")
     empty = metric.empty_like()
     update = dask.delayed(_update_shard, pure=True)
-    merge = dask.delayed(_merge_states, pure=True)
     states = [update(empty, shard) for shard in shards]
-    while len(states) > 1:
-        states = [merge(*states[i:i + split_every]) for i in range(0, len(states), split_every)]
-    total = merge(metric, states[0]) if states else dask.delayed(metric.copy)()
-    if not compute:
-        return total
-    (result,) = dask.compute(total, **compute_kwargs)
-    return result
+    return _merge_tree(metric, states, split_every, compute, compute_kwargs)
 
 
 def _update_shard(empty: Accumulator, shard):
