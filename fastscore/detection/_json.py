@@ -23,6 +23,8 @@ ID, IMAGE_ID, CATEGORY_ID, BBOX, AREA, ISCROWD, SCORE, NAME = range(len(FIELDS))
 SECTIONS = (b"images", b"annotations", b"categories")
 IMAGES, ANNOTATIONS, CATEGORIES = range(len(SECTIONS))
 N_VALUES = 10  # id, image_id, category_id, bbox x4, area, iscrowd, score
+# the value slot of a numeric field (-1: not a number we keep; bbox numbers go to slots 3..6)
+FIELD_SLOT = np.array([0, 1, 2, -1, 7, 8, 9, -1], dtype=np.int64)
 
 
 def _table(words):
@@ -137,7 +139,7 @@ def _parse_number(buf, i, pow10):
 
 
 @njit(cache=True, nogil=True)
-def scan(buf, record_depth, field_table, field_lengths, section_table, section_lengths, pow10, capacity):
+def scan(buf, record_depth, field_table, field_lengths, field_slot, section_table, section_lengths, pow10, capacity):
     """Walk the JSON in ``buf`` and collect the fields of every record object.
 
     A record is an object at ``record_depth`` (1 for a results array, 2 for
@@ -231,18 +233,8 @@ def scan(buf, record_depth, field_table, field_lengths, section_table, section_l
                 return section[:n_records], values[:n_records], names[:n_records], slow, i
             slot = -1
             if in_record_field:
-                if field == 0:
-                    slot = 0
-                elif field == 1:
-                    slot = 1
-                elif field == 2:
-                    slot = 2
-                elif field == 4:
-                    slot = 7
-                elif field == 5:
-                    slot = 8
-                elif field == 6:
-                    slot = 9
+                if field >= 0:
+                    slot = field_slot[field]
             elif depth == record_depth + 2 and is_record[record_depth] and key[record_depth] == 3 and kind[depth - 1] == 2:
                 # a number inside the record's "bbox" array
                 if count[depth - 1] < 4:
@@ -272,7 +264,7 @@ def scan_file(path, *, results: bool):
         data = f.read()
     buf = np.frombuffer(data, dtype=np.uint8)
     capacity = data.count(b"{") + 1  # at most one record per '{'
-    section, values, names, slow, error = scan(buf, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS,
+    section, values, names, slow, error = scan(buf, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS, FIELD_SLOT,
                                                SECTION_TABLE, SECTION_LENGTHS, _POW10, capacity)
     if error >= 0:
         raise ValueError(f"{path}: not valid JSON near byte {error} (or nested too deeply); "

@@ -123,6 +123,21 @@ def to_xywh(boxes: np.ndarray, box_format: str) -> np.ndarray:
     return out
 
 
+def read_boxes(boxes, name: str) -> np.ndarray:
+    """An (n, 4) float64 array from a list, an array, or a pandas column of 4-lists."""
+    if hasattr(boxes, "to_numpy"):
+        boxes = boxes.to_numpy()
+    try:
+        arr = np.asarray(boxes.tolist() if getattr(boxes, "dtype", None) == object else boxes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} could not be read as an (n, 4) array of numbers.") from None
+    if arr.size == 0:
+        arr = arr.reshape(0, 4)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"{name} must have shape (n, 4), got {arr.shape}.")
+    return arr
+
+
 def _column(data, key: str, what: str):
     try:
         return data[key]
@@ -177,17 +192,7 @@ class BoxTable:
                 f"{name} lacks the column(s) {missing}; pass a mapping (dict or DataFrame) with "
                 f"image_id, category_id, bbox{', score' if side == 'dt' else ''}."
             )
-        bbox = _column(data, "bbox", name)
-        if hasattr(bbox, "to_numpy"):
-            bbox = bbox.to_numpy()
-        try:
-            bbox = np.asarray(bbox.tolist() if getattr(bbox, "dtype", None) == object else bbox, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name}['bbox'] could not be read as an (n, 4) array of numbers.") from None
-        if bbox.size == 0:
-            bbox = bbox.reshape(0, 4)
-        if bbox.ndim != 2 or bbox.shape[1] != 4:
-            raise ValueError(f"{name}['bbox'] must have shape (n, 4), got {bbox.shape}.")
+        bbox = read_boxes(_column(data, "bbox", name), f"{name}['bbox']")
         n = bbox.shape[0]
         bbox = np.ascontiguousarray(to_xywh(bbox, box_format))
         image_id = _int_column(_column(data, "image_id", name), f"{name}['image_id']", n)

@@ -6,21 +6,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import Kernel, map_threads, n_threads
-from .coco import _BOX_FORMATS
+from .coco import _BOX_FORMATS, read_boxes
 
 _IOU = Kernel("box IoU", {"numba": "fastscore.detection._numba:box_iou_corners"})
 _LSA = Kernel("linear sum assignment", {"numba": "fastscore.detection._numba:linear_sum_assignment_batch"})
 
 
 def _boxes(boxes, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(boxes, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} could not be read as an (n, 4) array of numbers.") from None
-    if arr.size == 0:
-        arr = arr.reshape(0, 4)
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"{name} must have shape (n, 4), got {arr.shape}.")
+    arr = read_boxes(boxes, name)
     if not np.isfinite(arr).all():
         i = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         raise ValueError(f"{name}[{i}] has a NaN or infinite coordinate: {arr[i].tolist()}.")
