@@ -139,14 +139,17 @@ def _parse_number(buf, i, pow10):
 
 
 @njit(cache=True, nogil=True)
-def scan(buf, record_depth, field_table, field_lengths, field_slot, section_table, section_lengths, pow10, capacity):
-    """Walk the JSON in ``buf`` and collect the fields of every record object.
+def scan(buf, start, stop, inside_array, record_depth, field_table, field_lengths, field_slot, section_table,
+         section_lengths, pow10, capacity):
+    """Walk the JSON in ``buf[start:]`` up to ``stop`` and collect the fields of every record object.
 
     A record is an object at ``record_depth`` (1 for a results array, 2 for
-    the arrays of an annotation file). Returns, per record: its section, the
-    N_VALUES numbers (NaN when absent), the byte span of its "name" string,
-    and the byte spans of numbers the fast path could not convert exactly
-    (record, value slot, start, end), and an error position (-1 if none).
+    the arrays of an annotation file). With ``inside_array`` the walk starts
+    inside the top-level array (a chunk of a results file). Returns, per
+    record: its section, the N_VALUES numbers (NaN when absent), the byte span
+    of its "name" string, the byte spans of numbers the fast path could not
+    convert exactly (record, value slot, start, end); then an error position
+    (-1 if none), where the walk stopped and the nesting depth there.
     """
     n = buf.shape[0]
     max_depth = 64
@@ -161,10 +164,13 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
     slow_list = []
     n_records = 0
     depth = 0
+    if inside_array:
+        kind[0] = 2
+        depth = 1
     expect_key = False
-    i = 0
+    i = start
     current_section = -1
-    while i < n:
+    while i < stop:
         c = buf[i]
         if c == 32 or c == 10 or c == 13 or c == 9 or c == 44 or c == 58:  # space, newline, ',', ':'
             i += 1
@@ -177,10 +183,10 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
                 i += 1
                 continue
             if c != 34:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             end = _skip_string(buf, i)
             if end < 0:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             if depth == 1 and record_depth == 2:
                 key[0] = _match_word(buf, i + 1, end - 1, section_table, section_lengths)
             else:
@@ -195,11 +201,18 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
         field = key[depth - 1] if depth > 0 else -1
         if c == 123 or c == 91:  # '{' or '['
             if depth >= max_depth:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             is_record[depth] = False
             if c == 123 and depth == record_depth and (record_depth == 1 or current_section >= 0):
-                if n_records >= capacity:
-                    return section[:n_records], values[:n_records], names[:n_records], slow, i
+                if n_records >= capacity:  # grow the record arrays
+                    capacity *= 2
+                    grown_section = np.full(capacity, -1, dtype=np.int8)
+                    grown_values = np.full((capacity, N_VALUES), np.nan)
+                    grown_names = np.full((capacity, 2), -1, dtype=np.int64)
+                    grown_section[:n_records] = section[:n_records]
+                    grown_values[:n_records] = values[:n_records]
+                    grown_names[:n_records] = names[:n_records]
+                    section, values, names = grown_section, grown_values, grown_names
                 section[n_records] = current_section
                 n_records += 1
                 is_record[depth] = True
@@ -218,7 +231,7 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
         if c == 34:  # a string value
             end = _skip_string(buf, i)
             if end < 0:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             if in_record_field and field == 7:  # "name"
                 names[n_records - 1, 0] = i
                 names[n_records - 1, 1] = end
@@ -230,7 +243,7 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
         else:
             value, end, exact, is_integer = _parse_number(buf, i, pow10)
             if end < 0:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             slot = -1
             if in_record_field:
                 if field >= 0:
@@ -255,7 +268,61 @@ def scan(buf, record_depth, field_table, field_lengths, field_slot, section_tabl
             slow[j, 1] = slow_list[j][1]
             slow[j, 2] = slow_list[j][2]
             slow[j, 3] = slow_list[j][3]
-    return section[:n_records], values[:n_records], names[:n_records], slow, -1 if depth == 0 else n
+    return section[:n_records], values[:n_records], names[:n_records], slow, -1, i, depth
+
+
+def _record_start_after(data: bytes, position: int) -> int:
+    """A '{' after ``position`` that follows a ',' (a likely record start); -1 if none."""
+    while True:
+        position = data.find(b"{", position)
+        if position < 0:
+            return -1
+        before = position - 1
+        while before > 0 and data[before] in b" \t\r\n":
+            before -= 1
+        if data[before] == 44:  # ','
+            return position
+        position += 1
+
+
+def _scan(buf, start, stop, inside_array, results):
+    capacity = (stop - start) // 64 + 16  # grown by the scanner when short
+    return scan(buf, start, stop, inside_array, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS, FIELD_SLOT,
+                SECTION_TABLE, SECTION_LENGTHS, _POW10, capacity)
+
+
+def _scan_chunks(data: bytes, buf: np.ndarray, results: bool):
+    """Scan a large results file in one chunk per thread; None when the chunks do not line up.
+
+    Each chunk but the first starts at a guessed record start. The guess is
+    right exactly when the scan of the chunk before stops at that byte, still
+    inside the top-level array: that is checked, and on any doubt the caller
+    scans the file in one piece.
+    """
+    from .._config import map_threads, n_threads
+
+    n = len(data)
+    parts = n_threads()
+    if not results or parts < 2 or n < 1 << 20:
+        return None
+    cuts = [0]
+    for p in range(1, parts):
+        cut = _record_start_after(data, max(p * n // parts, cuts[-1] + 1))
+        if cut < 0:
+            break
+        cuts.append(cut)
+    cuts.append(n)
+    if len(cuts) < 3:
+        return None
+    chunks = map_threads(lambda j: _scan(buf, cuts[j], cuts[j + 1], j > 0, results), range(len(cuts) - 1))
+    for j, (_, _, _, _, error, end, depth) in enumerate(chunks):
+        last = j == len(chunks) - 1
+        if error >= 0 or (not last and (end != cuts[j + 1] or depth != 1)) or (last and depth != 0):
+            return None
+    offsets = np.cumsum([0] + [len(c[0]) for c in chunks])
+    slow = [c[3] + np.array([off, 0, 0, 0]) for c, off in zip(chunks, offsets)]
+    return (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]),
+            np.concatenate([c[2] for c in chunks]), np.concatenate(slow), -1)
 
 
 def scan_file(path, *, results: bool):
@@ -263,9 +330,13 @@ def scan_file(path, *, results: bool):
     with open(path, "rb") as f:
         data = f.read()
     buf = np.frombuffer(data, dtype=np.uint8)
-    capacity = data.count(b"{") + 1  # at most one record per '{'
-    section, values, names, slow, error = scan(buf, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS, FIELD_SLOT,
-                                               SECTION_TABLE, SECTION_LENGTHS, _POW10, capacity)
+    scanned = _scan_chunks(data, buf, results)
+    if scanned is None:
+        section, values, names, slow, error, _, depth = _scan(buf, 0, len(buf), False, results)
+        if error < 0 and depth != 0:
+            error = len(buf)
+    else:
+        section, values, names, slow, error = scanned
     if error >= 0:
         raise ValueError(f"{path}: not valid JSON near byte {error} (or nested too deeply); "
                          f"the file must be a COCO {'results array' if results else 'annotation object'}.")
