@@ -165,7 +165,8 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
     descending score, which is the order pycocotools' stable sort of the
     concatenated images gives.
     ``rank`` is a detection's place in its image's score order; ``n_positive``
-    the (category, area) count of ground truths not ignored.
+    the (category, area) count of ground truths not ignored. The outputs are
+    laid out (K, A, M, T[, R]) so each curve is written in one piece.
     """
     n_thr = codes.shape[1]
     n_area = codes.shape[2]
@@ -182,9 +183,11 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
     local_rank = np.empty(longest, dtype=np.int64)
     local_score = np.empty(longest)
     neg_score = np.empty(longest)
-    pr = np.empty((longest, n_thr))
-    rc = np.empty((longest, n_thr))
-    sc = np.empty(longest)
+    tp_pr = np.empty((n_thr, longest))  # precision, recall and score at each true positive
+    tp_rc = np.empty((n_thr, longest))
+    tp_sc = np.empty((n_thr, longest))
+    tp_first = np.empty((n_thr, longest), dtype=np.bool_)
+    n_tp = np.empty(n_thr, dtype=np.int64)
     tp = np.empty(n_thr)
     fp = np.empty(n_thr)
     eps = np.spacing(1.0)
@@ -194,9 +197,11 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
         for i in range(n_k):
             neg_score[i] = -scores[order[s0 + i]]
         by_score = np.argsort(neg_score[:n_k], kind="mergesort")
+        top_rank = -1
         for i in range(n_k):
             d = order[s0 + by_score[i]]
             local_rank[i] = rank[d]
+            top_rank = max(top_rank, rank[d])
             local_score[i] = scores[d]
             for t in range(n_thr):
                 for a in range(n_area):
@@ -205,56 +210,76 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
             npig = n_positive[k, a]
             if npig == 0:
                 continue  # stays -1, as in pycocotools
-            for m in range(max_dets.shape[0]):
+            n_m = max_dets.shape[0]
+            for m in range(n_m - 1, -1, -1):  # maxDets ascending: the largest first
                 max_det = max_dets[m]
+                if m < n_m - 1 and max_det > top_rank:
+                    # every detection is within this maxDets too: the same curve
+                    for t in range(n_thr):
+                        recall[k, a, m, t] = recall[k, a, n_m - 1, t]
+                        for r in range(n_rec):
+                            precision[k, a, m, t, r] = precision[k, a, n_m - 1, t, r]
+                            score_out[k, a, m, t, r] = score_out[k, a, n_m - 1, t, r]
+                    continue
+                # pycocotools computes recall tp / npig and precision tp / (fp + tp + eps) at
+                # every position, takes the running maximum of precision from the right, and
+                # reads it at the first position whose recall reaches each threshold. Recall
+                # only rises at a true positive, and after a true positive precision only
+                # falls until the next one, so both are needed at the true positives alone
+                # (plus the first position, which the threshold 0 reads).
                 for t in range(n_thr):
                     tp[t] = 0.0
                     fp[t] = 0.0
+                    n_tp[t] = 0
                 nd = 0
+                first_score = 0.0
                 for i in range(n_k):
                     if local_rank[i] >= max_det:
                         continue
+                    if nd == 0:
+                        first_score = local_score[i]
                     for t in range(n_thr):
                         code = local_codes[i, t, a]
-                        # pycocotools' tp / npig and tp / (fp + tp + eps) at every position;
-                        # an ignored detection repeats the previous values
                         if code == TRUE_POSITIVE:
                             tp[t] += 1.0
-                            rc[nd, t] = tp[t] / npig
-                            pr[nd, t] = tp[t] / (fp[t] + tp[t] + eps)
+                            j = n_tp[t]
+                            tp_rc[t, j] = tp[t] / npig
+                            tp_pr[t, j] = tp[t] / (fp[t] + tp[t] + eps)
+                            tp_sc[t, j] = local_score[i]
+                            tp_first[t, j] = nd == 0
+                            n_tp[t] = j + 1
                         elif code == FALSE_POSITIVE:
                             fp[t] += 1.0
-                            rc[nd, t] = rc[nd - 1, t] if nd > 0 else 0.0
-                            pr[nd, t] = tp[t] / (fp[t] + tp[t] + eps)
-                        elif nd > 0:
-                            rc[nd, t] = rc[nd - 1, t]
-                            pr[nd, t] = pr[nd - 1, t]
-                        else:
-                            rc[nd, t] = 0.0
-                            pr[nd, t] = 0.0
-                    sc[nd] = local_score[i]
                     nd += 1
                 for t in range(n_thr):
-                    recall[t, k, a, m] = rc[nd - 1, t] if nd > 0 else 0.0
-                    # precision envelope: running maximum from the right
-                    for i in range(nd - 1, 0, -1):
-                        if pr[i, t] > pr[i - 1, t]:
-                            pr[i - 1, t] = pr[i, t]
+                    count = n_tp[t]
+                    recall[k, a, m, t] = (tp[t] / npig) if nd > 0 else 0.0
+                    for j in range(count - 1, 0, -1):  # envelope: running maximum from the right
+                        if tp_pr[t, j] > tp_pr[t, j - 1]:
+                            tp_pr[t, j - 1] = tp_pr[t, j]
                     for r in range(n_rec):
-                        precision[t, r, k, a, m] = 0.0
-                        score_out[t, r, k, a, m] = 0.0
-                    i = 0
+                        precision[k, a, m, t, r] = 0.0
+                        score_out[k, a, m, t, r] = 0.0
+                    if nd == 0:
+                        continue
+                    j = 0
                     for r in range(n_rec):
-                        # first position whose recall reaches the threshold (searchsorted, side="left")
+                        thr = rec_thrs[r]
+                        if thr <= 0.0 and not (count > 0 and tp_first[t, 0]):
+                            # the first position (not a true positive) has recall 0 >= thr
+                            precision[k, a, m, t, r] = tp_pr[t, 0] if count > 0 else 0.0
+                            score_out[k, a, m, t, r] = first_score
+                            continue
+                        # first true positive whose recall reaches thr (searchsorted, side="left")
                         if rec_sorted:
-                            while i < nd and rc[i, t] < rec_thrs[r]:
-                                i += 1
+                            while j < count and tp_rc[t, j] < thr:
+                                j += 1
                         else:
-                            i = _search_left(rc[:, t], nd, rec_thrs[r])
-                        if i >= nd:
+                            j = _search_left(tp_rc[t], count, thr)
+                        if j >= count:
                             break  # pycocotools stops at the first threshold past the curve
-                        precision[t, r, k, a, m] = pr[i, t]
-                        score_out[t, r, k, a, m] = sc[i]
+                        precision[k, a, m, t, r] = tp_pr[t, j]
+                        score_out[k, a, m, t, r] = tp_sc[t, j]
 
 
 @njit(cache=True, nogil=True)

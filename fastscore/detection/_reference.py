@@ -83,7 +83,7 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
                     fp = np.cumsum(c == FALSE_POSITIVE).astype(float)
                     rc = tp / npig
                     pr = tp / (fp + tp + np.spacing(1))
-                    recall[t, k, a, m] = rc[-1] if len(kept) else 0
+                    recall[k, a, m, t] = rc[-1] if len(kept) else 0
                     pr = np.maximum.accumulate(pr[::-1])[::-1]
                     q = np.zeros(len(rec_thrs))
                     ss = np.zeros(len(rec_thrs))
@@ -92,5 +92,5 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
                             break
                         q[r] = pr[i]
                         ss[r] = scores[kept[i]]
-                    precision[t, :, k, a, m] = q
-                    score_out[t, :, k, a, m] = ss
+                    precision[k, a, m, t] = q
+                    score_out[k, a, m, t] = ss

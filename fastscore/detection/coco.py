@@ -375,9 +375,10 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     n_k = matched.n_positive.shape[0]
     T, R = len(params.iou_thresholds), len(params.recall_thresholds)
     A, M = len(params.area_ranges), len(params.max_detections)
-    precision = -np.ones((T, R, n_k, A, M))
-    recall = -np.ones((T, n_k, A, M))
-    scores = -np.ones((T, R, n_k, A, M))
+    # the kernels write (K, A, M, T, R): one curve in one piece; pycocotools' (T, R, K, A, M) below
+    precision = -np.ones((n_k, A, M, T, R))
+    recall = -np.ones((n_k, A, M, T))
+    scores = -np.ones((n_k, A, M, T, R))
     # within a category: descending score, ties by image id then rank in the image. The
     # detections come in (image, rank) order, so two stable sorts give that order.
     order, cat_start = _codes.group_sort(matched.category_index, n_k, matched.score, False)
@@ -387,7 +388,9 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     map_threads(lambda lohi: accumulate(lohi[0], lohi[1], cat_start, order, matched.codes, matched.rank,
                                         matched.score, max_dets, matched.n_positive, params.recall_thresholds,
                                         precision, recall, scores), zip(bounds[:-1], bounds[1:]))
-    return precision, recall, scores
+    precision = np.ascontiguousarray(precision.transpose(3, 4, 0, 1, 2))
+    scores = np.ascontiguousarray(scores.transpose(3, 4, 0, 1, 2))
+    return precision, np.ascontiguousarray(recall.transpose(3, 0, 1, 2)), scores
 
 
 # --------------------------------------------------------------------------- summary
