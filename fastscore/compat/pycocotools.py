@@ -339,6 +339,16 @@ class Params:
         self.iouType = iouType
         self.useSegm = None
 
+    def _copy(self) -> "Params":
+        """An independent copy (what pycocotools' deepcopy gives: new lists and arrays, same ids)."""
+        other = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(other, name, value.copy())
+            elif isinstance(value, list):
+                setattr(other, name, [list(v) if isinstance(v, list) else v for v in value])
+        return other
+
     def _to_core(self) -> CocoParams:
         return CocoParams(image_ids=self.imgIds, category_ids=self.catIds, iou_thresholds=self.iouThrs,
                           recall_thresholds=self.recThrs, max_detections=self.maxDets, area_ranges=self.areaRng,
@@ -409,7 +419,7 @@ class COCOeval:
         cat_ids = core.category_ids if core.category_ids is not None else np.zeros(0, np.int64)
         self._matched, _ = match_detections(gt, dt, core, image_ids, cat_ids)
         self._core = core
-        self._paramsEval = copy.deepcopy(self.params)
+        self._paramsEval = self.params._copy()
         print("DONE (t={:0.2f}s).".format(time.time() - tic))
 
     def accumulate(self, p=None):

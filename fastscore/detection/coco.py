@@ -282,6 +282,11 @@ class MatchedDetections:
 
 def _index_of(ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
     """Index of each id in the sorted ``universe``; -1 where absent."""
+    if len(universe) and universe[0] >= 0 and universe[-1] < max(4 * (len(ids) + len(universe)), 1 << 16):
+        # small non-negative ids (the usual COCO numbering): a lookup table
+        table = np.full(int(universe[-1]) + 2, -1, dtype=np.int64)
+        table[universe] = np.arange(len(universe))
+        return table[np.clip(ids, -1, universe[-1] + 1)]
     pos = np.searchsorted(universe, ids)
     pos = np.minimum(pos, max(len(universe) - 1, 0))
     found = universe[pos] == ids if len(universe) else np.zeros(ids.shape, bool)
@@ -315,9 +320,11 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     d_keep = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
     neg_score = -dt.score
     if params.use_categories:
+        # groups in (category, image) order: then each category's detections are
+        # contiguous, in image order, which is the order accumulate() reads them in
         n_groups = n_img * n_cat
-        g_key = g_img[g_keep] * n_cat + g_cat[g_keep]
-        d_key = d_img[d_keep] * n_cat + d_cat[d_keep]
+        g_key = g_cat[g_keep] * n_img + g_img[g_keep]
+        d_key = d_cat[d_keep] * n_img + d_img[d_keep]
     else:
         # one group per image; before the score sort, its detections are ordered by
         # category (in id order) then file order, as pycocotools concatenates them
@@ -376,9 +383,9 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     T, R = len(params.iou_thresholds), len(params.recall_thresholds)
     A, M = len(params.area_ranges), len(params.max_detections)
     # the kernels write (K, A, M, T, R): one curve in one piece; pycocotools' (T, R, K, A, M) below
-    precision = -np.ones((n_k, A, M, T, R))
-    recall = -np.ones((n_k, A, M, T))
-    scores = -np.ones((n_k, A, M, T, R))
+    precision = np.full((n_k, A, M, T, R), -1.0)
+    recall = np.full((n_k, A, M, T), -1.0)
+    scores = np.full((n_k, A, M, T, R), -1.0)
     # within a category: descending score, ties by image id then rank in the image. The
     # detections come in (image, rank) order, so two stable sorts give that order.
     order, cat_start = _codes.group_sort(matched.category_index, n_k, matched.score, False)
@@ -388,9 +395,8 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     map_threads(lambda lohi: accumulate(lohi[0], lohi[1], cat_start, order, matched.codes, matched.rank,
                                         matched.score, max_dets, matched.n_positive, params.recall_thresholds,
                                         precision, recall, scores), zip(bounds[:-1], bounds[1:]))
-    precision = np.ascontiguousarray(precision.transpose(3, 4, 0, 1, 2))
-    scores = np.ascontiguousarray(scores.transpose(3, 4, 0, 1, 2))
-    return precision, np.ascontiguousarray(recall.transpose(3, 0, 1, 2)), scores
+    # transposed views: pycocotools' indexing and values, without copying
+    return precision.transpose(3, 4, 0, 1, 2), recall.transpose(3, 0, 1, 2), scores.transpose(3, 4, 0, 1, 2)
 
 
 # --------------------------------------------------------------------------- summary

@@ -416,7 +416,8 @@ class CocoAccumulator(Accumulator):
             n_positive = self.gt_positive.sum(axis=0, keepdims=True)
             shown = np.array([-1])
         keep = np.flatnonzero(k >= 0)
-        keep = keep[np.lexsort((self.dt_rank[keep], self.dt_image_id[keep]))]  # shards arrive in any order
+        # shards arrive in any order: by category, image and rank, as one call would give
+        keep = keep[np.lexsort((self.dt_rank[keep], self.dt_image_id[keep], k[keep]))]
         matched = MatchedDetections(image_id=self.dt_image_id[keep], category_index=k[keep], rank=self.dt_rank[keep],
                                     score=self.dt_score[keep], codes=self.dt_codes[keep], n_positive=n_positive)
         return evaluate_matched(matched, self.params, self.image_ids, shown, backend=backend)
