@@ -77,6 +77,15 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
         n_d = dt_hi[grp] - d0
         if n_d == 0:
             continue
+        if n_g == 0:
+            # no ground truth: every detection is a false positive, or ignored outside the area range
+            for d in range(n_d):
+                area = dt_area[dt_index[d0 + d]]
+                for a in range(n_area):
+                    code = IGNORED if area < area_rng[a, 0] or area > area_rng[a, 1] else FALSE_POSITIVE
+                    for t in range(n_thr):
+                        codes[d0 + d, t, a] = code
+            continue
         for g in range(n_g):
             row = gt_index[g0 + g]
             g_area[g] = gt_area[row]
