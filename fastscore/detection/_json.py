@@ -76,20 +76,21 @@ def _skip_string(buf, i):
 
 @njit(cache=True, nogil=True)
 def _parse_number(buf, i, pow10):
-    """Parse the number at i: (value, end, exact, is_integer)."""
+    """Parse the number at i: (value, end, exact); end = -1 if no number starts there."""
     n = buf.shape[0]
-    negative = False
-    if buf[i] == 45:
-        negative = True
+    negative = buf[i] == 45
+    if negative:
         i += 1
-    mantissa = np.uint64(0)
+    mantissa = 0  # int64: up to 18 significant digits are kept exactly
     digits = 0
     exp10 = 0
-    is_integer = True
     start = i
-    while i < n and 48 <= buf[i] <= 57:
-        if digits < 19:
-            mantissa = mantissa * np.uint64(10) + np.uint64(buf[i] - 48)
+    while i < n:
+        c = np.int64(buf[i]) - 48
+        if c < 0 or c > 9:
+            break
+        if digits < 18:
+            mantissa = mantissa * 10 + c
             if mantissa != 0:
                 digits += 1
         else:
@@ -97,35 +98,40 @@ def _parse_number(buf, i, pow10):
             digits += 1
         i += 1
     if i == start:
-        return 0.0, -1, False, False
-    if i < n and buf[i] == 46:
-        is_integer = False
+        return 0.0, -1, False
+    if i < n and buf[i] == 46:  # '.'
         i += 1
-        while i < n and 48 <= buf[i] <= 57:
-            if digits < 19:
-                mantissa = mantissa * np.uint64(10) + np.uint64(buf[i] - 48)
+        while i < n:
+            c = np.int64(buf[i]) - 48
+            if c < 0 or c > 9:
+                break
+            if digits < 18:
+                mantissa = mantissa * 10 + c
                 exp10 -= 1
                 if mantissa != 0:
                     digits += 1
             else:
                 digits += 1
             i += 1
-    if i < n and (buf[i] == 101 or buf[i] == 69):
-        is_integer = False
+    if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' or 'E'
         i += 1
         sign = 1
-        if buf[i] == 45:
+        if i < n and buf[i] == 45:
             sign = -1
             i += 1
-        elif buf[i] == 43:
+        elif i < n and buf[i] == 43:
             i += 1
         e = 0
-        while i < n and 48 <= buf[i] <= 57:
+        while i < n:
+            c = np.int64(buf[i]) - 48
+            if c < 0 or c > 9:
+                break
             if e < 100000:
-                e = e * 10 + (buf[i] - 48)
+                e = e * 10 + c
             i += 1
         exp10 += sign * e
-    exact = digits <= 19 and mantissa <= np.uint64(9007199254740992) and -22 <= exp10 <= 22
+    # Clinger's fast path: an exact mantissa times an exact power of ten, rounded once
+    exact = digits <= 18 and mantissa <= 9007199254740992 and -22 <= exp10 <= 22
     value = 0.0
     if exact:
         value = float(mantissa)
@@ -135,7 +141,7 @@ def _parse_number(buf, i, pow10):
             value = value / pow10[-exp10]
         if negative:
             value = -value
-    return value, i, exact, is_integer
+    return value, i, exact
 
 
 @njit(cache=True, nogil=True)
@@ -241,7 +247,7 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
                 values[n_records - 1, 8] = 1.0 if c == 116 else 0.0
             i += 4 if c != 102 else 5
         else:
-            value, end, exact, is_integer = _parse_number(buf, i, pow10)
+            value, end, exact = _parse_number(buf, i, pow10)
             if end < 0:
                 return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             slot = -1
