@@ -179,11 +179,12 @@ def numpy_bincount_ece(y_true, y_prob, n_bins=15):
 def evaluate_coco_files(gt_path, dt_path, *, use_categories=True):
     """COCO bbox evaluation of two JSON files: (result, {category id: name})."""
     from .detection import evaluate_detections
+    from .detection.coco import ids_missing_from
     from .detection.io import load_coco_ground_truth, load_coco_results
 
     gt, image_ids, categories = load_coco_ground_truth(gt_path)
     dt = load_coco_results(dt_path)
-    unknown = np.setdiff1d(dt.image_id, image_ids)
+    unknown = ids_missing_from(dt.image_id, image_ids)
     if unknown.size:
         raise ValueError(f"{dt_path}: {unknown.size} detection image id(s) are not in {gt_path} "
                          f"(first: {unknown[:5].tolist()}); the files do not belong together.")

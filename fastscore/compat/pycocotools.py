@@ -59,6 +59,7 @@ from ..detection.coco import (
     default_area_ranges,
     default_iou_thresholds,
     default_recall_thresholds,
+    ids_missing_from,
     match_detections,
 )
 from ..detection.evaluation import evaluate_matched
@@ -279,14 +280,13 @@ class COCO:
         return res
 
     def _check_results(self, table):
-        known_images = np.asarray(self.getImgIds(), dtype=np.int64)
-        unknown = np.setdiff1d(np.unique(table.image_id), known_images)
+        unknown = ids_missing_from(table.image_id, self.getImgIds())
         if unknown.size:
             raise ValueError(
                 f"Results do not correspond to current coco set: {unknown.size} image id(s) are not in the "
                 f"ground truth (first: {unknown[:5].tolist()}); drop those detections or use the matching annotation file."
             )
-        unknown = np.setdiff1d(np.unique(table.category_id), np.asarray(self.getCatIds(), dtype=np.int64))
+        unknown = ids_missing_from(table.category_id, self.getCatIds())
         if unknown.size:
             warnings.warn(
                 f"{unknown.size} category id(s) of the results are not in the ground truth (first: {unknown[:5].tolist()}); "

@@ -293,6 +293,12 @@ def _index_of(ids: np.ndarray, universe: np.ndarray) -> np.ndarray:
     return np.where(found, pos, -1)
 
 
+def ids_missing_from(ids: np.ndarray, known) -> np.ndarray:
+    """The distinct values of ``ids`` that are not in ``known`` (sorted)."""
+    missing = ids[_index_of(ids, np.unique(np.asarray(known, dtype=np.int64))) < 0]
+    return np.unique(missing)
+
+
 def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray):
     """Stable order by (key, value) and the start of each key's run."""
     if n_keys <= max(4 * len(keys), 1 << 16):

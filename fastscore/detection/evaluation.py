@@ -13,6 +13,7 @@ from .coco import (
     MatchedDetections,
     _index_of,
     accumulate_matches,
+    ids_missing_from,
     check_ground_truth_ids,
     match_detections,
     summarize,
@@ -208,7 +209,7 @@ def resolve_ids(gt: BoxTable, dt: BoxTable, params: CocoParams):
     category_ids = params.category_ids
     if category_ids is None:
         category_ids = np.unique(gt.category_id)
-        stray = np.setdiff1d(np.unique(dt.category_id), category_ids)
+        stray = ids_missing_from(dt.category_id, category_ids)
         if stray.size:
             warnings.warn(
                 f"{stray.size} detection category id(s) have no ground truth and are not evaluated "
