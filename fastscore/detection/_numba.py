@@ -45,14 +45,15 @@ def box_iou_xywh(det, gt, crowd, out):
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                       gt_box, gt_area, gt_crowd, gt_id,
                       dt_box, dt_area, dt_id,
-                      iou_thrs, area_rng, codes, gt_matched):
+                      iou_thrs, area_rng, codes, gt_match):
     """COCO greedy matching of the (image, category) groups listed in ``groups``.
 
     Position p of the sorted order is row ``dt_index[p]`` (``gt_index[p]``) of
     the box arrays. A group's detections are in descending score order
     (stable), cut to maxDets[-1]; its ground truths in file order. Writes, for every IoU
     threshold t and area range a, ``codes[d, t, a]`` (IGNORED, TRUE_POSITIVE,
-    FALSE_POSITIVE) and ``gt_matched[g, t, a]`` (1 when a detection took it).
+    FALSE_POSITIVE) and ``gt_match[g, t, a]`` (the position of the detection that took
+    the ground truth; left as is, -1, when none did).
     """
     n_thr = iou_thrs.shape[0]
     n_area = area_rng.shape[0]
@@ -141,7 +142,7 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                     # take the ground truth. Kept for identical numbers.
                     if d_id[d] > 0:
                         taken[m] = 1
-                        gt_matched[g0 + m, t, a] = 1
+                        gt_match[g0 + m, t, a] = d0 + d
                     if ignore[m]:
                         codes[d0 + d, t, a] = IGNORED
                     elif g_id[m] != 0:
@@ -483,3 +484,29 @@ def group_sort(keys, n_keys, values, sort_runs=True):
             for i in range(hi - lo):
                 order[lo + i] = run[sub[i]]
     return order, starts
+
+
+@njit(cache=True, nogil=True)
+def greedy_cross_match(dt_box, dt_lo, dt_hi, gt_box, gt_lo, gt_hi, iou_threshold, dt_match):
+    """Per image (dt_lo[i]:dt_hi[i] against gt_lo[i]:gt_hi[i]), detections in
+    the given order each take the free ground truth of highest IoU >= the
+    threshold (the last of equals, as COCO); writes its position into dt_match (-1: none)."""
+    for img in range(dt_lo.shape[0]):
+        g0 = gt_lo[img]
+        n_g = gt_hi[img] - g0
+        taken = np.zeros(n_g, dtype=np.bool_)
+        for d in range(dt_lo[img], dt_hi[img]):
+            best = iou_threshold
+            m = -1
+            for g in range(n_g):
+                if taken[g]:
+                    continue
+                iou = _iou_xywh(dt_box[d, 0], dt_box[d, 1], dt_box[d, 2], dt_box[d, 3],
+                                gt_box[g0 + g, 0], gt_box[g0 + g, 1], gt_box[g0 + g, 2], gt_box[g0 + g, 3], False)
+                if iou < best:
+                    continue
+                best = iou  # on equal IoUs the later one wins, as in COCO's loop
+                m = g
+            if m >= 0:
+                taken[m] = True
+                dt_match[d] = g0 + m

@@ -313,8 +313,10 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
                      category_ids: np.ndarray, *, backend=None) -> tuple[MatchedDetections, dict]:
     """Sort, group and greedily match; returns the per-detection outcome.
 
-    Also returns the sorted ground truth with its ``gt_matched[g, t, a]``
-    flags (for the error analyses on the result object).
+    Also returns what the error analyses of the result object need: the
+    sorted ground truth (``gt_index`` into ``gt``) with ``gt_match[g, t, a]``,
+    the position of the detection that took it (-1: none), and the
+    detections' boxes in the same order as the MatchedDetections.
     """
     n_cat = len(category_ids)
     n_img = len(image_ids)
@@ -354,16 +356,18 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     n_thr = len(params.iou_thresholds)
     n_area = len(params.area_ranges)
     codes = np.zeros((len(dt_index), n_thr, n_area), dtype=np.uint8)
-    gt_matched = np.zeros((len(gt_index), n_thr, n_area), dtype=np.uint8)
+    gt_match = np.full((len(gt_index), n_thr, n_area), -1, dtype=np.int64)
     _, match = _MATCH.resolve(backend)
     chunks = np.array_split(groups, max(1, min(len(groups), 4 * n_threads())))
     map_threads(lambda chunk: match(chunk, gt_starts[:-1], gt_starts[1:], dt_lo, dt_hi, gt_index, dt_index,
                                     gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id,
-                                    params.iou_thresholds, params.area_ranges, codes, gt_matched), chunks)
+                                    params.iou_thresholds, params.area_ranges, codes, gt_match), chunks)
     kept = rank < max_det
     if not kept.all():
         keep = np.flatnonzero(kept)
         dt_index, rank, codes, d_key_sorted = dt_index[keep], rank[keep], codes[keep], d_key_sorted[keep]
+        new_position = np.cumsum(kept) - 1  # only kept detections match: renumber their positions
+        gt_match = np.where(gt_match >= 0, new_position[np.maximum(gt_match, 0)], -1)
 
     g_cat_s = g_cat[gt_index]
     k_gt = g_cat_s if params.use_categories else np.zeros(len(gt_index), np.int64)
@@ -378,7 +382,7 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     matched = MatchedDetections(
         image_id=dt.image_id[dt_index], category_index=d_cat_s if params.use_categories else np.zeros(len(dt_index), np.int64),
         rank=rank, score=dt.score[dt_index], codes=codes, n_positive=n_positive)
-    extra = {"gt_index": gt_index, "gt_category_index": g_cat_s, "gt_matched": gt_matched, "dt_index": dt_index,
+    extra = {"gt_index": gt_index, "gt_category_index": g_cat_s, "gt_match": gt_match, "dt_index": dt_index,
              "dt_category_index": d_cat_s}
     return matched, extra
 

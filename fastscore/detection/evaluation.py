@@ -1,6 +1,7 @@
 """Columnar COCO evaluation: ``evaluate_detections`` and its result object."""
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -49,6 +50,7 @@ class DetectionEvaluation:
     category_ids: np.ndarray
     matched: MatchedDetections
     summary_lines: tuple
+    details: dict | None = None  # boxes and match positions, for confusion_matrix (None from an accumulator)
 
     def summary(self) -> str:
         """pycocotools' 12 printed summary lines."""
@@ -174,6 +176,71 @@ class DetectionEvaluation:
         best = int(np.argmax(f1))
         return _prf(int(tp_c[best]), int(fp_c[best]), n_pos, float(scores[last][best]))
 
+    def confusion_matrix(self, *, iou: float = 0.5, score_threshold: float = 0.0, max_dets: int | None = None,
+                         area: str = "all") -> dict:
+        """Class confusion matrix with a background row and column, at one IoU threshold.
+
+        Detections scoring >= ``score_threshold`` (and within ``max_dets`` of
+        their image and category) are counted. First COCO's own same-class
+        matching at ``iou`` (the same pass as mAP): its true positives are the
+        diagonal. Then, per image, the detections left unmatched take, in
+        descending score order, the left-over ground truth of another class
+        with the highest IoU >= ``iou``: an off-diagonal count (row = the
+        ground truth's class, column = the detected class). Detections still
+        unmatched count in the background row (false positives), ground truth
+        still unmatched in the background column (misses). Crowd regions and
+        ground truth outside the area range, and the detections COCO ignores,
+        are left out.
+
+        Returns
+        -------
+        dict
+            ``matrix`` (K + 1, K + 1) int64 and ``labels`` (the category ids,
+            then "background").
+        """
+        if self.details is None:
+            raise ValueError("confusion_matrix needs the boxes, which an accumulator does not keep; "
+                             "use evaluate_detections (or fastscore coco) on the whole set.")
+        if not self.params.use_categories:
+            raise ValueError("a class confusion matrix needs use_categories=True.")
+        t, a = self._iou_index(iou), self._area_index(area)
+        max_det = self.params.max_detections[self._max_det_index(max_dets)]
+        md, info = self.matched, self.details
+        n_cat = len(self.category_ids)
+        kept = (md.rank < max_det) & (md.score >= score_threshold)
+        codes = md.codes[:, t, a]
+        matrix = np.zeros((n_cat + 1, n_cat + 1), dtype=np.int64)
+        true_pos = kept & (codes == 1)
+        np.add.at(matrix, (md.category_index[true_pos], md.category_index[true_pos]), 1)
+        # ground truth COCO counts at this area range, and whether a kept detection took it
+        gt = info["gt"]
+        lo, hi = self.params.area_ranges[a]
+        counted = (gt.iscrowd == 0) & (gt.area >= lo) & (gt.area <= hi)
+        taker = info["gt_match"][:, t, a]
+        taken = (taker >= 0) & kept[np.maximum(taker, 0)]
+        left_gt = np.flatnonzero(counted & ~taken)
+        left_dt = np.flatnonzero(kept & (codes == 2))
+        # cross-class greedy matching of the leftovers, image by image, by descending score
+        left_dt = left_dt[np.lexsort((-md.score[left_dt], md.image_id[left_dt]))]
+        left_gt = left_gt[np.argsort(gt.image_id[left_gt], kind="stable")]
+        images = np.unique(md.image_id[left_dt])
+        d_img, g_img = md.image_id[left_dt], gt.image_id[left_gt]
+        dt_match = np.full(len(left_dt), -1, dtype=np.int64)
+        from . import _numba
+
+        _numba.greedy_cross_match(np.ascontiguousarray(info["dt_bbox"][left_dt]), np.searchsorted(d_img, images),
+                                  np.searchsorted(d_img, images, side="right"), np.ascontiguousarray(gt.bbox[left_gt]),
+                                  np.searchsorted(g_img, images), np.searchsorted(g_img, images, side="right"),
+                                  float(self.params.iou_thresholds[t]), dt_match)
+        hit = dt_match >= 0
+        gt_class = info["gt_category_index"][left_gt]
+        np.add.at(matrix, (gt_class[dt_match[hit]], md.category_index[left_dt[hit]]), 1)
+        np.add.at(matrix, (n_cat, md.category_index[left_dt[~hit]]), 1)
+        missed = np.ones(len(left_gt), dtype=bool)
+        missed[dt_match[hit]] = False
+        np.add.at(matrix, (gt_class[missed], n_cat), 1)
+        return {"matrix": matrix, "labels": self.category_ids.tolist() + ["background"]}
+
     def to_dict(self) -> dict:
         """The summary numbers by name (for JSON)."""
         names = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
@@ -268,9 +335,12 @@ def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresh
     dt_table = BoxTable.from_columns(dt, side="dt", box_format=box_format)
     check_ground_truth_ids(gt_table)
     img_ids, cat_ids = resolve_ids(gt_table, dt_table, params)
-    matched, _ = match_detections(gt_table, dt_table, params, img_ids, cat_ids, backend=backend)
+    matched, info = match_detections(gt_table, dt_table, params, img_ids, cat_ids, backend=backend)
     shown_cats = cat_ids if params.use_categories else np.array([-1])
-    return evaluate_matched(matched, params, img_ids, shown_cats, backend=backend)
+    result = evaluate_matched(matched, params, img_ids, shown_cats, backend=backend)
+    details = {"gt": gt_table.take(info["gt_index"]), "gt_category_index": info["gt_category_index"],
+               "gt_match": info["gt_match"], "dt_bbox": dt_table.bbox[info["dt_index"]]}
+    return dataclasses.replace(result, details=details)
 
 
 def default_if_none(value, kind: str):

@@ -241,6 +241,11 @@ class BoxMatches:
     unmatched2: np.ndarray
 
 
+def _last_argmax(values: np.ndarray) -> int:
+    """Index of the last maximum (COCO's loop keeps the later of two equal IoUs)."""
+    return len(values) - 1 - int(np.argmax(values[::-1]))
+
+
 def match_boxes(boxes1, boxes2, *, iou_threshold: float = 0.5, method: str = "greedy", scores=None,
                 box_format: str = "xyxy", iscrowd=None, backend=None) -> BoxMatches:
     """Match two box sets at an IoU threshold.
@@ -286,12 +291,12 @@ def match_boxes(boxes1, boxes2, *, iou_threshold: float = 0.5, method: str = "gr
             row = np.where(taken & ~crowd, -1.0, ious[i])
             # prefer a regular ground truth to a crowd region, as COCO does
             regular = np.where(crowd, -1.0, row)
-            j = int(np.argmax(regular)) if m else -1
+            j = _last_argmax(regular) if m else -1
             if m and regular[j] >= iou_threshold:
                 taken[j] = True
                 pairs.append((i, j))
             elif m and row.max() >= iou_threshold:
-                pairs.append((i, int(np.argmax(row))))
+                pairs.append((i, _last_argmax(row)))
         i1 = np.array([p[0] for p in pairs], dtype=np.int64)
         i2 = np.array([p[1] for p in pairs], dtype=np.int64)
     elif method == "optimal":

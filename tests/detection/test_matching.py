@@ -156,7 +156,7 @@ def test_match_boxes_greedy_is_coco_rule():
 def test_match_boxes_optimal_beats_greedy():
     # greedy gives the first detection its best ground truth and leaves the second without one
     gt = [[0, 0, 10, 10], [4, 0, 14, 10]]
-    det = [[2, 0, 12, 10], [-4, 0, 6, 10]]
+    det = [[1, 0, 11, 10], [-4, 0, 6, 10]]
     greedy = match_boxes(det, gt, iou_threshold=0.3)
     optimal = match_boxes(det, gt, iou_threshold=0.3, method="optimal")
     assert len(optimal.index1) == 2 and len(greedy.index1) == 1

@@ -183,3 +183,65 @@ def test_json_reader_exact_numbers(tmp_path):
     bad.write_text('[{"image_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5, "category_id": 1}')
     with pytest.raises(ValueError, match="not valid JSON"):
         results_columns(bad)
+
+
+def brute_confusion(gt, dt, cats, iou, score_threshold):
+    """Same-class COCO matching, then cross-class greedy matching of the leftovers, by plain loops."""
+    from fastscore.detection import match_boxes
+
+    k = len(cats)
+    index = {c: i for i, c in enumerate(cats)}
+    matrix = np.zeros((k + 1, k + 1), dtype=np.int64)
+    for img in np.union1d(gt["image_id"], dt["image_id"]):
+        g = np.flatnonzero(gt["image_id"] == img)
+        d = np.flatnonzero((dt["image_id"] == img) & (dt["score"] >= score_threshold))
+        left_g, left_d = set(g.tolist()), set(d.tolist())
+        for c in cats:
+            gc, dc = g[gt["category_id"][g] == c], d[dt["category_id"][d] == c]
+            m = match_boxes(dt["bbox"][dc], gt["bbox"][gc], iou_threshold=iou, scores=dt["score"][dc], box_format="xywh")
+            for i, j in zip(m.index1, m.index2):
+                matrix[index[c], index[c]] += 1
+                left_d.discard(int(dc[i]))
+                left_g.discard(int(gc[j]))
+        ld, lg = np.array(sorted(left_d), dtype=int), np.array(sorted(left_g), dtype=int)
+        m = match_boxes(dt["bbox"][ld], gt["bbox"][lg], iou_threshold=iou, scores=dt["score"][ld], box_format="xywh")
+        for i, j in zip(m.index1, m.index2):
+            matrix[index[gt["category_id"][lg[j]]], index[dt["category_id"][ld[i]]]] += 1
+        for i in m.unmatched1:
+            matrix[k, index[dt["category_id"][ld[i]]]] += 1
+        for j in m.unmatched2:
+            matrix[index[gt["category_id"][lg[j]]], k] += 1
+    return matrix
+
+
+@pytest.mark.parametrize("iou, threshold", [(0.5, 0.0), (0.75, 0.3)])
+def test_confusion_matrix_brute_force(iou, threshold):
+    rng = np.random.default_rng(4)
+    n_img, cats = 30, [2, 5, 9]
+    gt = {"image_id": rng.integers(0, n_img, 150), "category_id": rng.choice(cats, 150),
+          "bbox": np.column_stack([rng.uniform(0, 200, (150, 2)), rng.uniform(5, 60, (150, 2))])}
+    src = rng.integers(0, 150, 400)
+    noisy = gt["bbox"][src] + rng.normal(0, 4, (400, 4))
+    noisy[:, 2:] = np.abs(noisy[:, 2:]) + 1
+    dt = {"image_id": gt["image_id"][src], "category_id": np.where(rng.random(400) < 0.7, gt["category_id"][src],
+                                                                    rng.choice(cats, 400)),
+          "bbox": noisy, "score": rng.random(400)}
+    result = evaluate_detections(gt, dt, category_ids=cats)
+    out = result.confusion_matrix(iou=iou, score_threshold=threshold)
+    assert out["labels"] == cats + ["background"]
+    assert np.array_equal(out["matrix"], brute_confusion(gt, dt, cats, iou, threshold))
+    # the diagonal is COCO's true positives; every kept detection and ground truth is counted once
+    prf = result.precision_recall_f1(threshold, iou=iou)
+    assert np.trace(out["matrix"][:-1, :-1]) >= prf["tp"]
+    assert out["matrix"][:-1].sum() == 150 and out["matrix"][:, :-1].sum() == int((dt["score"] >= threshold).sum())
+
+
+def test_confusion_matrix_by_hand_and_errors():
+    gt = {"image_id": [1, 1], "category_id": [1, 2], "bbox": [[0, 0, 10, 10], [50, 50, 10, 10]]}
+    dt = {"image_id": [1, 1, 1], "category_id": [1, 1, 2], "bbox": [[0, 0, 10, 10], [50, 50, 10, 10], [100, 100, 5, 5]],
+          "score": [0.9, 0.8, 0.7]}
+    out = evaluate_detections(gt, dt).confusion_matrix()
+    # class 1 found; the second class-1 box sits on the class-2 object; the class-2 box is background
+    assert out["matrix"].tolist() == [[1, 0, 0], [1, 0, 0], [0, 1, 0]]
+    with pytest.raises(ValueError, match="use_categories"):
+        evaluate_detections(gt, dt, use_categories=False, category_ids=[1, 2]).confusion_matrix()
