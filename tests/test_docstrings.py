@@ -19,6 +19,7 @@ MODULES = [
     "fastscore.ranking.voting",
     "fastscore.detection.evaluation",
     "fastscore.detection.matching",
+    "fastscore.detection.lvis",
     "fastscore.compat.pycocotools",
 ]
 

@@ -44,13 +44,15 @@ def box_iou_xywh(det, gt, crowd, out):
 @njit(cache=True, nogil=True)
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                       gt_box, gt_area, gt_crowd, gt_id,
-                      dt_box, dt_area, dt_id,
+                      dt_box, dt_area, dt_id, dt_unmatched_ignored,
                       iou_thrs, area_rng, codes, gt_match):
     """COCO greedy matching of the (image, category) groups listed in ``groups``.
 
     Position p of the sorted order is row ``dt_index[p]`` (``gt_index[p]``) of
     the box arrays. A group's detections are in descending score order
-    (stable), cut to maxDets[-1]; its ground truths in file order. Writes, for every IoU
+    (stable), cut to maxDets[-1]; its ground truths in file order. A
+    detection flagged in ``dt_unmatched_ignored`` is ignored when it matches
+    nothing (LVIS: a category not exhaustively annotated in the image). Writes, for every IoU
     threshold t and area range a, ``codes[d, t, a]`` (IGNORED, TRUE_POSITIVE,
     FALSE_POSITIVE) and ``gt_match[g, t, a]`` (the position of the detection that took
     the ground truth; left as is, -1, when none did).
@@ -71,6 +73,7 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
     g_id = np.empty(max_g, dtype=np.int64)
     d_area = np.empty(max_d)
     d_id = np.empty(max_d, dtype=np.int64)
+    d_free_ignored = np.empty(max_d, dtype=np.uint8)
     for grp in groups:
         g0 = gt_lo[grp]
         n_g = gt_hi[grp] - g0
@@ -82,8 +85,10 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
             # no ground truth: every detection is a false positive, or ignored outside the area range
             for d in range(n_d):
                 area = dt_area[dt_index[d0 + d]]
+                free_ignored = dt_unmatched_ignored[dt_index[d0 + d]] != 0
                 for a in range(n_area):
-                    code = IGNORED if area < area_rng[a, 0] or area > area_rng[a, 1] else FALSE_POSITIVE
+                    outside = area < area_rng[a, 0] or area > area_rng[a, 1]
+                    code = IGNORED if outside or free_ignored else FALSE_POSITIVE
                     for t in range(n_thr):
                         codes[d0 + d, t, a] = code
             continue
@@ -96,6 +101,7 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
             row = dt_index[d0 + d]
             d_area[d] = dt_area[row]
             d_id[d] = dt_id[row]
+            d_free_ignored[d] = dt_unmatched_ignored[row]
             for g in range(n_g):
                 col = gt_index[g0 + g]
                 ious[d, g] = _iou_xywh(dt_box[row, 0], dt_box[row, 1], dt_box[row, 2], dt_box[row, 3],
@@ -133,7 +139,7 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                             continue
                         best = ious[d, g]
                         m = g
-                    out_of_range = d_area[d] < lo or d_area[d] > hi
+                    out_of_range = d_area[d] < lo or d_area[d] > hi or d_free_ignored[d] != 0
                     if m == -1:
                         codes[d0 + d, t, a] = IGNORED if out_of_range else FALSE_POSITIVE
                         continue

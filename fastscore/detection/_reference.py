@@ -28,10 +28,11 @@ def box_iou_xywh(det, gt, crowd, out):
 
 
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_box, gt_area, gt_crowd, gt_id,
-                      dt_box, dt_area, dt_id, iou_thrs, area_rng, codes, gt_match):
+                      dt_box, dt_area, dt_id, dt_unmatched_ignored, iou_thrs, area_rng, codes, gt_match):
     # sorted positions p read row gt_index[p] / dt_index[p] of the box arrays
     gt_box, gt_area, gt_crowd, gt_id = gt_box[gt_index], gt_area[gt_index], gt_crowd[gt_index], gt_id[gt_index]
     dt_box, dt_area, dt_id = dt_box[dt_index], dt_area[dt_index], dt_id[dt_index]
+    dt_unmatched_ignored = dt_unmatched_ignored[dt_index]
     for grp in groups:
         gts = range(gt_lo[grp], gt_hi[grp])
         dts = range(dt_lo[grp], dt_hi[grp])
@@ -51,7 +52,8 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt
                         if iou < best:
                             continue
                         best, match = iou, g
-                    outside = dt_area[d] < lo or dt_area[d] > hi
+                    # unmatched: ignored outside the area range (or, LVIS, in a non-exhaustive category)
+                    outside = dt_area[d] < lo or dt_area[d] > hi or bool(dt_unmatched_ignored[d])
                     if match is None:
                         codes[d, t, a] = IGNORED if outside else FALSE_POSITIVE
                         continue

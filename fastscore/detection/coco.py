@@ -310,8 +310,11 @@ def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray):
 
 
 def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: np.ndarray,
-                     category_ids: np.ndarray, *, backend=None) -> tuple[MatchedDetections, dict]:
+                     category_ids: np.ndarray, *, unmatched_ignored=None, backend=None) -> tuple[MatchedDetections, dict]:
     """Sort, group and greedily match; returns the per-detection outcome.
+
+    ``unmatched_ignored`` (one flag per detection) marks detections that are
+    ignored when they match nothing (LVIS' non-exhaustive categories).
 
     Also returns what the error analyses of the result object need: the
     sorted ground truth (``gt_index`` into ``gt``) with ``gt_match[g, t, a]``,
@@ -357,10 +360,11 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     n_area = len(params.area_ranges)
     codes = np.zeros((len(dt_index), n_thr, n_area), dtype=np.uint8)
     gt_match = np.full((len(gt_index), n_thr, n_area), -1, dtype=np.int64)
+    free_ignored = np.zeros(len(dt), np.uint8) if unmatched_ignored is None else unmatched_ignored.astype(np.uint8)
     _, match = _MATCH.resolve(backend)
     chunks = np.array_split(groups, max(1, min(len(groups), 4 * n_threads())))
     map_threads(lambda chunk: match(chunk, gt_starts[:-1], gt_starts[1:], dt_lo, dt_hi, gt_index, dt_index,
-                                    gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id,
+                                    gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id, free_ignored,
                                     params.iou_thresholds, params.area_ranges, codes, gt_match), chunks)
     kept = rank < max_det
     if not kept.all():
