@@ -16,7 +16,9 @@ def pytest_terminal_summary(terminalreporter, config):
     for bench in session.benchmarks:
         if bench.stats is None:
             continue
-        name = bench.name.split("[")[0].removeprefix("test_")
+        name = bench.name.removeprefix("test_")
+        if "[" in name:  # a test parametrized over libraries: the parameter names the library
+            name = name.split("[", 1)[1].rstrip("]")
         groups[bench.group][name] = bench.stats.median
         extra[bench.group].update(bench.extra_info)
     terminalreporter.write_sep("=", "speed-up of fastscore over each anchor (ratio of medians)")

@@ -85,7 +85,6 @@ def test_evaluate_accumulate(benchmark, loaded, reference_stats, name):
     assert np.array_equal(np.asarray(ev.stats), reference_stats)
     rounds = 1 if name == "pycocotools" else 5
     benchmark.pedantic(lambda: quiet(lambda: evaluate(name, gt, dt)), rounds=rounds, iterations=1)
-    benchmark.name = f"test_{'fastscore' if name == 'fastscore' else name}"
 
 
 @pytest.mark.benchmark(group="COCO load: COCO(gt) + loadRes(dt) from JSON files")
