@@ -163,9 +163,10 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
     key = np.full(max_depth, -1, dtype=np.int64)  # field/section id of the value being read
     count = np.zeros(max_depth, dtype=np.int64)  # values read so far in an array
     is_record = np.zeros(max_depth, dtype=np.bool_)  # the object open at this depth is a record
-    section = np.full(capacity, -1, dtype=np.int8)
-    values = np.full((capacity, N_VALUES), np.nan)
-    names = np.full((capacity, 2), -1, dtype=np.int64)
+    # rows are filled when a record opens: only the memory of real records is touched
+    section = np.empty(capacity, dtype=np.int8)
+    values = np.empty((capacity, N_VALUES))
+    names = np.empty((capacity, 2), dtype=np.int64)
     slow = np.empty((0, 4), dtype=np.int64)
     slow_list = []
     n_records = 0
@@ -212,14 +213,18 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
             if c == 123 and depth == record_depth and (record_depth == 1 or current_section >= 0):
                 if n_records >= capacity:  # grow the record arrays
                     capacity *= 2
-                    grown_section = np.full(capacity, -1, dtype=np.int8)
-                    grown_values = np.full((capacity, N_VALUES), np.nan)
-                    grown_names = np.full((capacity, 2), -1, dtype=np.int64)
+                    grown_section = np.empty(capacity, dtype=np.int8)
+                    grown_values = np.empty((capacity, N_VALUES))
+                    grown_names = np.empty((capacity, 2), dtype=np.int64)
                     grown_section[:n_records] = section[:n_records]
                     grown_values[:n_records] = values[:n_records]
                     grown_names[:n_records] = names[:n_records]
                     section, values, names = grown_section, grown_values, grown_names
                 section[n_records] = current_section
+                for slot in range(N_VALUES):
+                    values[n_records, slot] = np.nan  # absent until read
+                names[n_records, 0] = -1
+                names[n_records, 1] = -1
                 n_records += 1
                 is_record[depth] = True
             kind[depth] = 1 if c == 123 else 2
