@@ -14,8 +14,8 @@ dictionary views (``anns``, ``imgs``, ``imgToAnns`` ...) are built on first use.
 Differences, all deliberate:
 
 - only ``iouType="bbox"`` (segmentation and keypoints raise an error);
-- ``evalImgs`` (pycocotools' per-image list of dicts) is not built: the
-  matching is kept as arrays (see ``fastscore.detection.evaluate_detections``);
+- ``evalImgs`` (pycocotools' per-image list of dicts) is built only when
+  read, by a second matching pass (the evaluation keeps arrays);
 - duplicate ground-truth annotation ids raise an error (pycocotools silently
   keeps the last), an annotation id of 0 warns (pycocotools' numbers are kept);
 - ``loadRes`` raises ValueError (not AssertionError) for detections on images
@@ -385,16 +385,67 @@ class COCOeval:
         self._paramsEval = {}
         self.stats = []
         self._matched = None
+        self._eval_imgs = None
         if cocoGt is not None:
             self.params.imgIds = sorted(cocoGt.getImgIds())
             self.params.catIds = sorted(cocoGt.getCatIds())
 
     @property
     def evalImgs(self):
-        raise AttributeError(
-            "fastscore's COCOeval does not build pycocotools' per-image evalImgs list (it keeps the matching as "
-            "arrays); use fastscore.detection.evaluate_detections for per-detection outcomes."
-        )
+        """pycocotools' per-image results (a K x A x I list of dicts or None), built on first access.
+
+        The evaluation itself keeps the matching as arrays; this list is made
+        for code that reads it, by a second matching pass that records the
+        pairs, so it costs about what pycocotools' own evaluate() does.
+        """
+        if self._matched is None:
+            return []
+        if self._eval_imgs is None:
+            self._eval_imgs = self._build_eval_imgs()
+        return self._eval_imgs
+
+    def _build_eval_imgs(self) -> list:
+        core, p = self._core, self._paramsEval
+        gt, dt = self.cocoGt.table("gt"), self.cocoDt.table("dt")
+        _, info = match_detections(gt, dt, core, core.image_ids, core.category_ids, record_pairs=True)
+        n_img = len(core.image_ids)
+        cat_ids = list(core.category_ids) if core.use_categories else [-1]
+        gt_rows, dt_rows = info["gt_index_all"], info["dt_index_all"]
+        gt_starts, dt_starts, dt_upto = info["gt_starts"], info["dt_starts"], info["dt_keep_upto"]
+        codes, dt_match = info["codes_all"], info["dt_match"]
+        max_det = core.max_detections[-1]
+        out = []
+        for k, cat_id in enumerate(cat_ids):
+            for a, area_range in enumerate(p.areaRng):
+                lo, hi = core.area_ranges[a]
+                for i, img_id in enumerate(core.image_ids):
+                    key = k * n_img + i if core.use_categories else i
+                    g0, g1 = gt_starts[key], gt_starts[key + 1]
+                    d0, d1 = dt_starts[key], dt_upto[key]
+                    if g0 == g1 and d0 == dt_starts[key + 1]:
+                        out.append(None)
+                        continue
+                    rows = gt_rows[g0:g1]
+                    ignore = ((gt.iscrowd[rows] != 0) | (gt.area[rows] < lo) | (gt.area[rows] > hi)).astype(np.int64)
+                    order = np.argsort(ignore, kind="mergesort")  # ignored ground truth last
+                    place = np.empty(len(order), np.int64)
+                    place[order] = np.arange(len(order))
+                    det_rows = dt_rows[d0:d1]
+                    taken = dt_match[d0:d1, :, a].T  # (T, D) ground-truth positions
+                    hit = taken >= 0
+                    dt_matches = np.where(hit, gt.id[gt_rows[np.maximum(taken, 0)]], 0).astype(np.float64)
+                    gt_matches = np.zeros((len(core.iou_thresholds), len(order)))
+                    for t in range(gt_matches.shape[0]):
+                        d_hit = np.flatnonzero(hit[t])[::-1]  # the last detection to take a crowd region wins
+                        g_hit, first = np.unique(place[taken[t, d_hit] - g0], return_index=True)
+                        gt_matches[t, g_hit] = dt.id[det_rows[d_hit[first]]]
+                    out.append({
+                        "image_id": img_id, "category_id": cat_id, "aRng": area_range, "maxDet": max_det,
+                        "dtIds": dt.id[det_rows].tolist(), "gtIds": gt.id[rows[order]].tolist(),
+                        "dtMatches": dt_matches, "gtMatches": gt_matches, "dtScores": dt.score[det_rows].tolist(),
+                        "gtIgnore": ignore[order], "dtIgnore": codes[d0:d1, :, a].T == 0,
+                    })
+        return out
 
     def evaluate(self):
         """Match detections to ground truth for every image, category and area range."""
@@ -418,6 +469,7 @@ class COCOeval:
         image_ids = core.image_ids if core.image_ids is not None else np.zeros(0, np.int64)
         cat_ids = core.category_ids if core.category_ids is not None else np.zeros(0, np.int64)
         self._matched, _ = match_detections(gt, dt, core, image_ids, cat_ids)
+        self._eval_imgs = None
         self._core = core
         self._paramsEval = self.params._copy()
         print("DONE (t={:0.2f}s).".format(time.time() - tic))

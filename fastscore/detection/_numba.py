@@ -45,14 +45,16 @@ def box_iou_xywh(det, gt, crowd, out):
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                       gt_box, gt_area, gt_crowd, gt_id,
                       dt_box, dt_area, dt_id, dt_unmatched_ignored,
-                      iou_thrs, area_rng, codes, gt_match):
+                      iou_thrs, area_rng, codes, gt_match, dt_match):
     """COCO greedy matching of the (image, category) groups listed in ``groups``.
 
     Position p of the sorted order is row ``dt_index[p]`` (``gt_index[p]``) of
     the box arrays. A group's detections are in descending score order
     (stable), cut to maxDets[-1]; its ground truths in file order. A
     detection flagged in ``dt_unmatched_ignored`` is ignored when it matches
-    nothing (LVIS: a category not exhaustively annotated in the image). Writes, for every IoU
+    nothing (LVIS: a category not exhaustively annotated in the image).
+    ``dt_match[d, t, a]``, when given (not empty), receives the position of
+    the ground truth a detection took (for pycocotools' evalImgs). Writes, for every IoU
     threshold t and area range a, ``codes[d, t, a]`` (IGNORED, TRUE_POSITIVE,
     FALSE_POSITIVE) and ``gt_match[g, t, a]`` (the position of the detection that took
     the ground truth; left as is, -1, when none did).
@@ -149,6 +151,8 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                     if d_id[d] > 0:
                         taken[m] = 1
                         gt_match[g0 + m, t, a] = d0 + d
+                    if dt_match.shape[0] > 0:
+                        dt_match[d0 + d, t, a] = g0 + m
                     if ignore[m]:
                         codes[d0 + d, t, a] = IGNORED
                     elif g_id[m] != 0:

@@ -28,7 +28,7 @@ def box_iou_xywh(det, gt, crowd, out):
 
 
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_box, gt_area, gt_crowd, gt_id,
-                      dt_box, dt_area, dt_id, dt_unmatched_ignored, iou_thrs, area_rng, codes, gt_match):
+                      dt_box, dt_area, dt_id, dt_unmatched_ignored, iou_thrs, area_rng, codes, gt_match, dt_match):
     # sorted positions p read row gt_index[p] / dt_index[p] of the box arrays
     gt_box, gt_area, gt_crowd, gt_id = gt_box[gt_index], gt_area[gt_index], gt_crowd[gt_index], gt_id[gt_index]
     dt_box, dt_area, dt_id = dt_box[dt_index], dt_area[dt_index], dt_id[dt_index]
@@ -60,6 +60,8 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt
                     if dt_id[d] > 0:
                         taken.add(match)
                         gt_match[match, t, a] = d
+                    if dt_match.shape[0] > 0:
+                        dt_match[d, t, a] = match
                     if ignore[match]:
                         codes[d, t, a] = IGNORED
                     elif gt_id[match] != 0:

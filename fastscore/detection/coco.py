@@ -310,11 +310,15 @@ def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray):
 
 
 def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: np.ndarray,
-                     category_ids: np.ndarray, *, unmatched_ignored=None, backend=None) -> tuple[MatchedDetections, dict]:
+                     category_ids: np.ndarray, *, unmatched_ignored=None, record_pairs=False,
+                     backend=None) -> tuple[MatchedDetections, dict]:
     """Sort, group and greedily match; returns the per-detection outcome.
 
     ``unmatched_ignored`` (one flag per detection) marks detections that are
-    ignored when they match nothing (LVIS' non-exhaustive categories).
+    ignored when they match nothing (LVIS' non-exhaustive categories). With
+    ``record_pairs`` the extra dict also holds ``dt_match[d, t, a]``, the
+    ground-truth position each detection took (-1: none), and the group
+    bounds (for pycocotools' evalImgs).
 
     Also returns what the error analyses of the result object need: the
     sorted ground truth (``gt_index`` into ``gt``) with ``gt_match[g, t, a]``,
@@ -360,12 +364,17 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     n_area = len(params.area_ranges)
     codes = np.zeros((len(dt_index), n_thr, n_area), dtype=np.uint8)
     gt_match = np.full((len(gt_index), n_thr, n_area), -1, dtype=np.int64)
+    dt_match = np.full((len(dt_index) if record_pairs else 0, n_thr, n_area), -1, dtype=np.int64)
     free_ignored = np.zeros(len(dt), np.uint8) if unmatched_ignored is None else unmatched_ignored.astype(np.uint8)
     _, match = _MATCH.resolve(backend)
     chunks = np.array_split(groups, max(1, min(len(groups), 4 * n_threads())))
     map_threads(lambda chunk: match(chunk, gt_starts[:-1], gt_starts[1:], dt_lo, dt_hi, gt_index, dt_index,
                                     gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id, free_ignored,
-                                    params.iou_thresholds, params.area_ranges, codes, gt_match), chunks)
+                                    params.iou_thresholds, params.area_ranges, codes, gt_match, dt_match), chunks)
+    pairs = {}
+    if record_pairs:  # positions before the maxDets cut, as the group bounds use them
+        pairs = dict(dt_match=dt_match, codes_all=codes, dt_index_all=dt_index, gt_index_all=gt_index,
+                     gt_starts=gt_starts, dt_starts=dt_starts, dt_keep_upto=dt_hi, n_groups=n_groups)
     kept = rank < max_det
     if not kept.all():
         keep = np.flatnonzero(kept)
@@ -388,6 +397,7 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
         rank=rank, score=dt.score[dt_index], codes=codes, n_positive=n_positive)
     extra = {"gt_index": gt_index, "gt_category_index": g_cat_s, "gt_match": gt_match, "dt_index": dt_index,
              "dt_category_index": d_cat_s}
+    extra.update(pairs)
     return matched, extra
 
 

@@ -185,3 +185,25 @@ def test_columnar_api_equals_pycocotools(backend):
     assert np.array_equal(result.recall, theirs.eval["recall"])
     assert np.array_equal(result.scores, theirs.eval["scores"])
     assert np.array_equal(result.stats, theirs.stats)
+
+
+def assert_same_eval_imgs(ours, theirs):
+    assert len(ours) == len(theirs)
+    for mine, ref in zip(ours, theirs):
+        assert (mine is None) == (ref is None)
+        if ref is None:
+            continue
+        assert set(mine) == set(ref)
+        for key, value in ref.items():
+            if isinstance(value, np.ndarray):
+                assert mine[key].shape == value.shape and np.array_equal(mine[key], value), key
+            else:
+                assert list(np.ravel(mine[key])) == list(np.ravel(value)) if key == "aRng" else mine[key] == value, key
+
+
+@pytest.mark.parametrize("seed, params", [(1, {}), (2, {"useCats": 0}), (11, {"maxDets": [1, 5, 20]})])
+def test_eval_imgs_equal_pycocotools(seed, params):
+    dataset, results = coco_synth.make_coco(seed, crowd_rate=0.3, n_images=8)
+    theirs, _ = run_eval(PyCOCO, PyCOCOeval, dataset, results, **params)
+    ours, _ = run_eval(COCO, COCOeval, dataset, results, **params)
+    assert_same_eval_imgs(ours.evalImgs, theirs.evalImgs)
