@@ -1,5 +1,6 @@
 """Ranking: Bradley-Terry and Elo leaderboards from pairwise battles; voting rules over rankings."""
 from .pairwise import (
+    BattleCounts,
     Leaderboard,
     bradley_terry,
     bradley_terry_from_counts,
@@ -11,6 +12,7 @@ from .pairwise import (
 from .voting import VoteResult, aggregate_benchmark, borda, copeland, kemeny, margin_matrix, preference_matrix
 
 __all__ = [
+    "BattleCounts",
     "Leaderboard",
     "bradley_terry",
     "bradley_terry_from_counts",

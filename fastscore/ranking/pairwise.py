@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import Kernel
+from .._state import Accumulator
 from .._validation import check_finite
 
 OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
@@ -255,8 +256,12 @@ def _to_scale(theta, names, scale, base, init_rating, anchor):
 
 
 def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base=10.0, init_rating=1000.0,
-                              anchor=None, regularization=0.0) -> Leaderboard:
+                              anchor=None, regularization=0.0, bootstrap=0, resample="multinomial", seed=None,
+                              ci=0.95) -> Leaderboard:
     """Bradley-Terry leaderboard from the win (and tie) count matrices.
+
+    The arguments are those of :func:`bradley_terry`; the counts are the
+    sufficient statistics of the battles (``count_matrix``, ``BattleCounts``).
 
     Examples
     --------
@@ -270,11 +275,14 @@ def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base
     names = np.arange(wins.shape[0]) if models is None else np.asarray(models)
     theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
     battles = (wins + wins.T + ties).sum(axis=1)
-    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles)
+    lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
+                                     (scale, base, init_rating, anchor))
+    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles, lower, upper)
 
 
 def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0, init_rating=1000.0, anchor=None,
-                  regularization=0.0, bootstrap=0, seed=None, ci=0.95, backend=None) -> Leaderboard:
+                  regularization=0.0, bootstrap=0, resample="multinomial", seed=None, ci=0.95,
+                  backend=None) -> Leaderboard:
     """Bradley-Terry leaderboard of battles (Chatbot Arena's maximum-likelihood ratings).
 
     Parameters
@@ -293,6 +301,9 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
         Bootstrap rounds: battles resampled with replacement (multinomial, as
         Arena's ``compute_bootstrap_bt``), done on the count matrix, each
         round refitted; the leaderboard gets percentile bounds at ``ci``.
+    resample : {"multinomial", "poisson"}
+        "poisson" weights each battle by a Poisson(1) draw instead: the law
+        that merges across shards (see ``BattleCounts``).
     seed : int, optional
 
     Examples
@@ -308,30 +319,44 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
     theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
     rating = _to_scale(theta, names, scale, base, init_rating, anchor)
     battles = (wins + wins.T + ties).sum(axis=1)
-    if not bootstrap:
-        return _leaderboard(names, rating, battles)
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
-        raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
+    lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
+                                     (scale, base, init_rating, anchor))
+    return _leaderboard(names, rating, battles, lower, upper)
+
+
+def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regularization, scale_args):
+    """Percentile bounds of the ratings over bootstrap rounds drawn on the count matrix (None, None if rounds = 0).
+
+    "multinomial" redraws as many battles as there were, with replacement
+    (Arena's law): one multinomial over the cells (i beat j; i tied j, i < j).
+    "poisson" gives every battle a Poisson(1) weight: a cell holding c
+    battles becomes Poisson(c), so the rounds of merged shards follow the law
+    of one pass over all battles.
+    """
+    if not rounds:
+        return None, None
+    if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 0:
+        raise ValueError(f"bootstrap must be a number of rounds >= 0, got {rounds!r}.")
     if not 0 < ci < 1:
         raise ValueError(f"ci must be in (0, 1), got {ci!r}.")
+    if resample not in ("multinomial", "poisson"):
+        raise ValueError(f"resample must be 'multinomial' (Arena's) or 'poisson', got {resample!r}.")
     rng = np.random.default_rng(seed)
     m = names.size
-    # every cell (i beat j, or i tied j with i < j) is a category of the multinomial
     upper = np.triu_indices(m, 1)
     cells = np.concatenate([wins.ravel(), ties[upper]])
     total = int(round(cells.sum()))
-    rounds = np.empty((bootstrap, m))
-    for r in range(bootstrap):
-        drawn = rng.multinomial(total, cells / cells.sum())
+    ratings = np.empty((rounds, m))
+    for r in range(rounds):
+        drawn = rng.multinomial(total, cells / cells.sum()) if resample == "multinomial" else rng.poisson(cells)
         boot_wins = drawn[: m * m].reshape(m, m).astype(np.float64)
         boot_ties = np.zeros((m, m))
         boot_ties[upper] = drawn[m * m:]
         boot_ties = boot_ties + boot_ties.T
         theta_r = fit_bradley_terry(boot_wins, boot_ties, regularization=max(regularization, 0.0) or 1e-10,
                                     names=names, initial=theta)
-        rounds[r] = _to_scale(theta_r, names, scale, base, init_rating, anchor)
-    lower, upper_bound = np.quantile(rounds, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
-    return _leaderboard(names, rating, battles, lower, upper_bound)
+        ratings[r] = _to_scale(theta_r, names, *scale_args)
+    return tuple(np.quantile(ratings, [(1 - ci) / 2, (1 + ci) / 2], axis=0))
 
 
 def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, init_rating=1000.0,
@@ -353,3 +378,68 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
     rating = update(a, b, score, names.size, float(k), float(scale), float(base), float(init_rating))
     battles = np.bincount(a, minlength=names.size) + np.bincount(b, minlength=names.size)
     return _leaderboard(names, rating, battles.astype(np.float64))
+
+
+class BattleCounts(Accumulator):
+    """The win/tie count matrices of battles: Bradley-Terry's mergeable state.
+
+    ``update`` counts a batch of battles (any input form of
+    :func:`encode_battles`), ``merge`` adds another shard's counts (models
+    are aligned by name), ``compute`` fits the leaderboard. With
+    ``compute(bootstrap=N, resample="poisson")`` the rounds follow the law of
+    a Poisson bootstrap over every battle of every shard.
+
+    Examples
+    --------
+    >>> from fastscore.ranking import BattleCounts
+    >>> shard_1 = BattleCounts().update(["a", "a", "b"], ["b", "c", "c"], ["model_a"] * 3)
+    >>> shard_2 = BattleCounts().update(["c", "b"], ["a", "a"], ["model_a", "tie"])
+    >>> board = shard_1.merge(shard_2).compute()
+    >>> board.models.tolist(), board.battles.tolist()
+    (['a', 'b', 'c'], [4.0, 3.0, 3.0])
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def _initial_state(self):
+        return {"models": np.zeros(0, dtype=object), "wins": np.zeros((0, 0)), "ties": np.zeros((0, 0))}
+
+    def update(self, model_a, model_b=None, outcome=None, *, sample_weight=None):
+        """Count a batch of battles into the state; returns ``self``."""
+        if sample_weight is not None:
+            raise ValueError("BattleCounts does not take weights; every battle counts once.")
+        wins, ties, names = count_matrix(model_a, model_b, outcome)
+        self._add(names, wins, ties)
+        return self
+
+    def _add(self, names, wins, ties):
+        index = {name: i for i, name in enumerate(self.models.tolist())}
+        added = [name for name in np.asarray(names).tolist() if name not in index]
+        models = np.array(self.models.tolist() + added, dtype=object)
+        for name in added:
+            index[name] = len(index)
+        m = len(models)
+        total_wins, total_ties = np.zeros((m, m)), np.zeros((m, m))
+        old = np.arange(len(self.models))
+        total_wins[np.ix_(old, old)] = self.wins
+        total_ties[np.ix_(old, old)] = self.ties
+        where = np.array([index[name] for name in np.asarray(names).tolist()], dtype=np.int64)
+        total_wins[np.ix_(where, where)] += wins
+        total_ties[np.ix_(where, where)] += ties
+        self.models, self.wins, self.ties = models, total_wins, total_ties
+
+    def merge(self, other):
+        """Add another shard's counts (models aligned by name); returns ``self``."""
+        self._check_mergeable(other)
+        self._add(other.models, other.wins, other.ties)
+        return self
+
+    def compute(self, **kwargs) -> Leaderboard:
+        """The Bradley-Terry leaderboard; keyword arguments as in :func:`bradley_terry_from_counts`."""
+        if len(self.models) < 2:
+            raise ValueError("no battles between two models were counted yet.")
+        models = self.models
+        if all(isinstance(name, str) for name in models):
+            models = models.astype(str)
+        return bradley_terry_from_counts(self.wins, self.ties, models=models, **kwargs)
