@@ -17,7 +17,6 @@ MODULES = [
     "fastscore.compat.vendi_score",
     "fastscore.ranking.pairwise",
     "fastscore.ranking.voting",
-    "fastscore.ranking.pairwise",
     "fastscore.detection.evaluation",
     "fastscore.detection.matching",
     "fastscore.detection.lvis",
