@@ -8,6 +8,7 @@ from .pairwise import (
     elo,
     encode_battles,
     fit_bradley_terry,
+    fit_davidson,
 )
 from .voting import VoteResult, aggregate_benchmark, borda, copeland, kemeny, margin_matrix, preference_matrix
 
@@ -20,6 +21,7 @@ __all__ = [
     "elo",
     "encode_battles",
     "fit_bradley_terry",
+    "fit_davidson",
     "VoteResult",
     "aggregate_benchmark",
     "borda",

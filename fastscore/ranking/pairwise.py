@@ -39,6 +39,8 @@ class Leaderboard:
     rank : ndarray
         Arena's rank: 1 + the number of models whose lower bound exceeds this
         model's upper bound (without bounds: 1 + the number rated higher).
+    tie_parameter : float or None
+        Davidson's nu (``ties="davidson"``): P(tie) = nu sqrt(pi_i pi_j) / D.
     """
 
     models: np.ndarray
@@ -47,10 +49,11 @@ class Leaderboard:
     upper: np.ndarray | None
     battles: np.ndarray
     rank: np.ndarray
+    tie_parameter: float | None = None
 
     def to_dict(self) -> dict:
-        return {f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).tolist())
-                for f in dataclasses.fields(self)}
+        return {f.name: (getattr(self, f.name).tolist() if isinstance(getattr(self, f.name), np.ndarray)
+                         else getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     def to_pandas(self):
         """A pandas DataFrame indexed by model (needs pandas)."""
@@ -62,7 +65,7 @@ class Leaderboard:
         return pd.DataFrame(data, index=pd.Index(self.models, name="model"))
 
 
-def _leaderboard(models, rating, battles, lower=None, upper=None):
+def _leaderboard(models, rating, battles, lower=None, upper=None, tie_parameter=None):
     order = np.argsort(-rating, kind="stable")
     models, rating, battles = np.asarray(models)[order], rating[order], battles[order]
     if lower is not None:
@@ -70,7 +73,7 @@ def _leaderboard(models, rating, battles, lower=None, upper=None):
         rank = 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
     else:
         rank = 1 + (rating[None, :] > rating[:, None]).sum(axis=1)
-    return Leaderboard(models, rating, lower, upper, battles, rank)
+    return Leaderboard(models, rating, lower, upper, battles, rank, tie_parameter)
 
 
 # ----------------------------------------------------------------- encoding
@@ -199,6 +202,20 @@ def _strong_components(won, names):
     return [np.asarray(names)[labels == c].tolist() for c in range(count)]
 
 
+def _require_finite_fit(won, names):
+    """A finite maximum-likelihood fit needs every model played and a strongly connected graph."""
+    unplayed = np.flatnonzero((won + won.T).sum(axis=1) == 0)
+    if unplayed.size:
+        raise ValueError(f"models {np.asarray(names)[unplayed].tolist()} played no battle; drop them.")
+    groups = _strong_components(won, names)
+    if len(groups) > 1:
+        raise ValueError(
+            f"the comparison graph is not strongly connected: no finite maximum-likelihood rating exists "
+            f"(a group of models never loses, or never wins, against the rest); groups: {groups}. Pass "
+            f"regularization=1e-4 (a small Gaussian prior) for a finite fit."
+        )
+
+
 def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_iter=100, names=None, initial=None):
     """Natural-log strengths theta (mean zero) maximising the Bradley-Terry likelihood.
 
@@ -214,16 +231,7 @@ def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_ite
     won = wins + ties / 2.0
     games = won + won.T
     if regularization == 0.0:
-        unplayed = np.flatnonzero(games.sum(axis=1) == 0)
-        if unplayed.size:
-            raise ValueError(f"models {np.asarray(names)[unplayed].tolist()} played no battle; drop them.")
-        groups = _strong_components(won, names)
-        if len(groups) > 1:
-            raise ValueError(
-                f"the comparison graph is not strongly connected: no finite maximum-likelihood rating exists "
-                f"(a group of models never loses, or never wins, against the rest); groups: {groups}. Pass "
-                f"regularization=1e-4 (a small Gaussian prior) for a finite fit."
-            )
+        _require_finite_fit(won, names)
     theta = np.zeros(m) if initial is None else np.array(initial, dtype=np.float64)
     total_won = won.sum(axis=1)
     for _ in range(max_iter):
@@ -242,6 +250,52 @@ def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_ite
     return theta
 
 
+def fit_davidson(wins, ties, *, regularization=0.0, tol=1e-10, names=None, initial=None):
+    """Davidson's tie model: (theta, nu) maximising its likelihood on the counts.
+
+    P(i beats j) = pi_i / D, P(tie) = nu sqrt(pi_i pi_j) / D with
+    D = pi_i + pi_j + nu sqrt(pi_i pi_j) and pi = exp(theta), theta mean-zero
+    (Davidson 1970). Without any tie nu = 0 and this is Bradley-Terry.
+    Fitted by L-BFGS on (theta, log nu) with the analytic gradient.
+    """
+    from scipy.optimize import minimize
+
+    wins, ties = _check_counts(wins, ties)
+    m = wins.shape[0]
+    names = np.arange(m) if names is None else np.asarray(names)
+    if ties.sum() == 0:
+        return fit_bradley_terry(wins, ties, regularization=regularization, names=names, initial=initial), 0.0
+    if regularization == 0.0:
+        _require_finite_fit(wins + ties / 2.0, names)
+    pair_ties = np.triu(ties, 1)  # each tie once
+    games = wins + wins.T + ties  # battles between i and j (symmetric)
+    won_half = (wins + ties / 2.0).sum(axis=1)
+
+    def loss_and_gradient(params):
+        theta, log_nu = params[:m], params[m]
+        nu = np.exp(log_nu)
+        half = np.exp((theta[:, None] + theta[None, :]) / 2.0)
+        denominator = np.exp(theta)[:, None] + np.exp(theta)[None, :] + nu * half
+        p_win = np.exp(theta)[:, None] / denominator
+        p_tie = nu * half / denominator
+        log_denominator = np.log(denominator)
+        loglik = (wins * (theta[:, None] - log_denominator)).sum() + (
+            pair_ties * (log_nu + (theta[:, None] + theta[None, :]) / 2.0 - log_denominator)).sum()
+        grad_theta = won_half - (games * (p_win + p_tie / 2.0)).sum(axis=1) - regularization * theta
+        grad_nu = pair_ties.sum() - (np.triu(games, 1) * p_tie).sum()
+        loss = -loglik + regularization / 2.0 * theta @ theta
+        return loss, -np.concatenate([grad_theta, [grad_nu]])
+
+    start = np.zeros(m + 1)
+    if initial is not None:
+        start[:m] = initial
+    start[m] = np.log(max(pair_ties.sum(), 1.0) / max(np.triu(games, 1).sum(), 1.0))
+    result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B",
+                      options={"gtol": tol, "ftol": 1e-15, "maxiter": 1000})
+    theta = result.x[:m] - result.x[:m].mean()
+    return theta, float(np.exp(result.x[m]))
+
+
 def _to_scale(theta, names, scale, base, init_rating, anchor):
     rating = theta / np.log(base) * scale + init_rating
     if anchor:
@@ -256,8 +310,8 @@ def _to_scale(theta, names, scale, base, init_rating, anchor):
 
 
 def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base=10.0, init_rating=1000.0,
-                              anchor=None, regularization=0.0, bootstrap=0, resample="multinomial", seed=None,
-                              ci=0.95) -> Leaderboard:
+                              anchor=None, regularization=0.0, ties_model="half", bootstrap=0,
+                              resample="multinomial", seed=None, ci=0.95) -> Leaderboard:
     """Bradley-Terry leaderboard from the win (and tie) count matrices.
 
     The arguments are those of :func:`bradley_terry`; the counts are the
@@ -273,16 +327,16 @@ def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base
     """
     wins, ties = _check_counts(wins, ties)
     names = np.arange(wins.shape[0]) if models is None else np.asarray(models)
-    theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
+    theta, nu = _fit(wins, ties, ties_model, regularization, names)
     battles = (wins + wins.T + ties).sum(axis=1)
     lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
-                                     (scale, base, init_rating, anchor))
-    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles, lower, upper)
+                                     (scale, base, init_rating, anchor), ties_model)
+    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles, lower, upper, nu)
 
 
 def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0, init_rating=1000.0, anchor=None,
-                  regularization=0.0, bootstrap=0, resample="multinomial", seed=None, ci=0.95,
-                  backend=None) -> Leaderboard:
+                  regularization=0.0, ties_model="half", bootstrap=0, resample="multinomial", seed=None,
+                  ci=0.95, backend=None) -> Leaderboard:
     """Bradley-Terry leaderboard of battles (Chatbot Arena's maximum-likelihood ratings).
 
     Parameters
@@ -301,6 +355,10 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
         Bootstrap rounds: battles resampled with replacement (multinomial, as
         Arena's ``compute_bootstrap_bt``), done on the count matrix, each
         round refitted; the leaderboard gets percentile bounds at ``ci``.
+    ties_model : {"half", "davidson"}
+        "half" (Arena's convention): a tie is half a win for each side.
+        "davidson": Davidson's model, a tie parameter nu fitted with the
+        strengths (``Leaderboard.tie_parameter``).
     resample : {"multinomial", "poisson"}
         "poisson" weights each battle by a Poisson(1) draw instead: the law
         that merges across shards (see ``BattleCounts``).
@@ -316,15 +374,25 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
     a, b, score, names = encode_battles(model_a, model_b, outcome)
     _, count = _COUNT.resolve(backend)
     wins, ties = count(a, b, score, names.size)
-    theta = fit_bradley_terry(wins, ties, regularization=regularization, names=names)
+    theta, nu = _fit(wins, ties, ties_model, regularization, names)
     rating = _to_scale(theta, names, scale, base, init_rating, anchor)
     battles = (wins + wins.T + ties).sum(axis=1)
     lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
-                                     (scale, base, init_rating, anchor))
-    return _leaderboard(names, rating, battles, lower, upper)
+                                     (scale, base, init_rating, anchor), ties_model)
+    return _leaderboard(names, rating, battles, lower, upper, nu)
 
 
-def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regularization, scale_args):
+def _fit(wins, ties, ties_model, regularization, names, initial=None):
+    """(theta, Davidson's nu or None) for ties_model "half" (Arena's) or "davidson"."""
+    if ties_model == "half":
+        return fit_bradley_terry(wins, ties, regularization=regularization, names=names, initial=initial), None
+    if ties_model == "davidson":
+        return fit_davidson(wins, ties, regularization=regularization, names=names, initial=initial)
+    raise ValueError(f"ties_model must be 'half' (a tie is half a win each, Arena's) or 'davidson', got {ties_model!r}.")
+
+
+def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regularization, scale_args,
+                      ties_model="half"):
     """Percentile bounds of the ratings over bootstrap rounds drawn on the count matrix (None, None if rounds = 0).
 
     "multinomial" redraws as many battles as there were, with replacement
@@ -353,8 +421,7 @@ def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regu
         boot_ties = np.zeros((m, m))
         boot_ties[upper] = drawn[m * m:]
         boot_ties = boot_ties + boot_ties.T
-        theta_r = fit_bradley_terry(boot_wins, boot_ties, regularization=max(regularization, 0.0) or 1e-10,
-                                    names=names, initial=theta)
+        theta_r, _ = _fit(boot_wins, boot_ties, ties_model, max(regularization, 0.0) or 1e-10, names, theta)
         ratings[r] = _to_scale(theta_r, names, *scale_args)
     return tuple(np.quantile(ratings, [(1 - ci) / 2, (1 + ci) / 2], axis=0))
 

@@ -4,7 +4,14 @@ import pytest
 
 import dask.array as da  # the test extra installs dask[distributed]: no skip
 import fastscore.dask
-from fastscore.ranking import BattleCounts, bradley_terry, bradley_terry_from_counts, count_matrix
+from fastscore.ranking import (
+    BattleCounts,
+    bradley_terry,
+    bradley_terry_from_counts,
+    count_matrix,
+    fit_bradley_terry,
+    fit_davidson,
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +100,36 @@ def test_dask_accumulate(battles):
     arrays = [da.from_array(x, chunks=1500) for x in (a, b, outcome)]
     state = fastscore.dask.accumulate(BattleCounts(), *arrays, scheduler="threads")
     np.testing.assert_allclose(state.compute().rating, bradley_terry(a, b, outcome).rating, rtol=0, atol=1e-9)
+
+
+def davidson_loglik(theta, nu, wins, ties):
+    pi = np.exp(theta)
+    d = pi[:, None] + pi[None, :] + nu * np.sqrt(pi[:, None] * pi[None, :])
+    upper = np.triu(ties, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        win_terms = np.where(wins > 0, wins * np.log(pi[:, None] / d), 0.0)
+        tie_terms = np.where(upper > 0, upper * np.log(nu * np.sqrt(pi[:, None] * pi[None, :]) / d), 0.0)
+    return win_terms.sum() + tie_terms.sum()
+
+
+def test_davidson_two_models_closed_form():
+    # the multinomial MLE: pi_a / pi_b = wins_a / wins_b, nu = ties / sqrt(wins_a wins_b)
+    theta, nu = fit_davidson(np.array([[0, 6], [2, 0]]), np.array([[0, 3], [3, 0]]))
+    assert np.exp(theta[0] - theta[1]) == pytest.approx(3.0, rel=1e-8)
+    assert nu == pytest.approx(3 / np.sqrt(12), rel=1e-8)
+
+
+def test_davidson_is_a_maximum_and_bradley_terry_without_ties(battles):
+    wins, ties, names = count_matrix(*battles)
+    theta, nu = fit_davidson(wins, ties)
+    best = davidson_loglik(theta, nu, wins, ties)
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # every nearby point is worse
+        step = rng.normal(scale=1e-3, size=theta.size)
+        assert davidson_loglik(theta + step, nu * np.exp(rng.normal(scale=1e-3)), wins, ties) < best
+    no_ties, _ = fit_davidson(wins, np.zeros_like(ties))
+    np.testing.assert_allclose(no_ties, fit_bradley_terry(wins), rtol=0, atol=1e-9)
+    board = bradley_terry(*battles, ties_model="davidson", bootstrap=5, seed=0)
+    assert board.tie_parameter == pytest.approx(nu) and board.lower is not None
+    with pytest.raises(ValueError, match="ties_model"):
+        bradley_terry(*battles, ties_model="rao-kupper")
