@@ -21,6 +21,7 @@ MODULES = [
     "fastscore.detection.matching",
     "fastscore.detection.lvis",
     "fastscore.compat.pycocotools",
+    "fastscore.compat.fastchat",
 ]
 
 

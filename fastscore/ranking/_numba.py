@@ -1,4 +1,6 @@
 """Numba kernels of the ranking family: battle counting and the online Elo update."""
+import math
+
 import numpy as np
 from numba import njit
 
@@ -84,3 +86,42 @@ def kemeny_subsets(prefer):
         order[position] = x
         subset &= ~(1 << x)
     return order, best[size - 1]
+
+
+@njit(cache=True, nogil=True)
+def online_elo_logistic(a, b, score, n_models, k, alpha, init):
+    """FastChat's current compute_elo: one logistic probability, +update / -update."""
+    rating = np.full(n_models, init)
+    for t in range(a.shape[0]):
+        i = a[t]
+        j = b[t]
+        prob = 1.0 / (1.0 + math.exp(alpha * (rating[j] - rating[i])))
+        update = k * (score[t] - prob)
+        rating[i] += update
+        rating[j] -= update
+    return rating
+
+
+@njit(cache=True, nogil=True)
+def bootstrap_elo_logistic(a, b, score, sample_indices, k, alpha, ratings, lo, hi):
+    """Rounds lo..hi of FastChat's vectorized bootstrap Elo: ``ratings[s]`` (starting at 0)
+    plays battle ``sample_indices[t, s]`` at step t; expit(x) = 1 / (1 + exp(-x))."""
+    for t in range(sample_indices.shape[0]):
+        for s in range(lo, hi):
+            d = sample_indices[t, s]
+            i = a[d]
+            j = b[d]
+            prob = 1.0 / (1.0 + math.exp(-(alpha * (ratings[s, i] - ratings[s, j]))))
+            update = k * (score[d] - prob)
+            ratings[s, i] += update
+            ratings[s, j] -= update
+
+
+@njit(cache=True, nogil=True)
+def count_outcome_rows(a, b, outcome_code, n_models):
+    """counts[i, j, o]: battles with model_a = i, model_b = j and outcome code o
+    (0 model_b won, 1 tie, 2 model_a won), FastChat's (a, b, outcome) rows."""
+    counts = np.zeros((n_models, n_models, 3))
+    for t in range(a.shape[0]):
+        counts[a[t], b[t], outcome_code[t]] += 1.0
+    return counts

@@ -1,0 +1,67 @@
+"""fastscore.compat.fastchat against a faithful baseline of FastChat's current rating_systems.py."""
+import importlib.util
+import pathlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fastscore.compat import fastchat
+
+_spec = importlib.util.spec_from_file_location("arena_baseline", pathlib.Path(__file__).with_name("arena_baseline.py"))
+arena = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(arena)
+
+
+@pytest.fixture(scope="module")
+def battles():
+    rng = np.random.default_rng(11)
+    names = np.array([f"model-{i}" for i in range(9)] + ["mixtral-8x7b-instruct-v0.1"])
+    strength = rng.normal(size=10)
+    a = rng.integers(0, 10, 3000)
+    b = (a + rng.integers(1, 10, 3000)) % 10
+    p = 1 / (1 + np.exp(strength[b] - strength[a]))
+    u = rng.random(3000)
+    winner = np.where(u < 0.1, "tie", np.where(u < 0.15, "tie (bothbad)",
+                                                np.where(rng.random(3000) < p, "model_a", "model_b")))
+    return pd.DataFrame({"model_a": names[a], "model_b": names[b], "winner": winner})
+
+
+def test_compute_elo_identical(battles):
+    ours, theirs = fastchat.compute_elo(battles), arena.current_compute_elo(battles)
+    assert list(ours) == list(theirs)
+    assert all(ours[m] == theirs[m] for m in theirs)
+
+
+def test_compute_bootstrap_elo_identical(battles):
+    np.random.seed(5)
+    ours = fastchat.compute_bootstrap_elo(battles, num_round=12)
+    np.random.seed(5)
+    theirs = arena.current_compute_bootstrap_elo(battles, num_round=12)
+    assert list(ours.columns) == list(theirs.columns)
+    assert np.array_equal(ours.to_numpy(), theirs.to_numpy())
+
+
+def test_compute_bt_is_the_maximum_likelihood_fit(battles):
+    ours = fastchat.compute_bt(battles)
+    columns = battles["model_a"], battles["model_b"], battles["winner"]
+    for converge, tolerance in ((True, 1e-6), (False, 1e-2)):
+        # converged L-BFGS: the same optimum; FastChat's own run stops early on scipy's default ftol
+        raw = arena.compute_bt(*columns, converge=converge)
+        shift = 1114 - raw["mixtral-8x7b-instruct-v0.1"]  # FastChat anchors this model at 1114
+        assert max(abs(ours[m] - (raw[m] + shift)) for m in raw) < tolerance
+    assert isinstance(ours, pd.Series) and list(ours.index) == sorted(raw, key=raw.get, reverse=True)
+    assert ours["mixtral-8x7b-instruct-v0.1"] == pytest.approx(1114)
+
+
+def test_compute_bootstrap_bt_same_draws(battles):
+    ours = fastchat.compute_bootstrap_bt(battles, num_round=8, num_cpu=2)
+    theirs = arena.current_compute_bootstrap_bt(battles, num_round=8)
+    theirs = theirs + (1114 - theirs["mixtral-8x7b-instruct-v0.1"].to_numpy()[:, None])
+    assert list(ours.columns) == list(theirs.columns)
+    np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=0, atol=1e-2)
+
+
+def test_missing_columns():
+    with pytest.raises(ValueError, match="winner"):
+        fastchat.compute_elo(pd.DataFrame({"model_a": ["x"], "model_b": ["y"]}))
