@@ -26,8 +26,8 @@ Examples
 >>> import pandas as pd
 >>> from fastscore.compat.fastchat import compute_elo
 >>> battles = pd.DataFrame({"model_a": ["x", "x"], "model_b": ["y", "y"], "winner": ["model_a", "tie"]})
->>> {m: round(r, 3) for m, r in compute_elo(battles).items()}
-{'x': 1001.989, 'y': 998.011}
+>>> {m: round(float(r), 3) for m, r in compute_elo(battles).items()}
+{'x': 1001.977, 'y': 998.023}
 """
 from __future__ import annotations
 
