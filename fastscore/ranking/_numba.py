@@ -25,20 +25,6 @@ def count_battles(a, b, score, n_models):
 
 
 @njit(cache=True, nogil=True)
-def online_elo(a, b, score, n_models, k, scale, base, init):
-    """Arena's online Elo update, battle by battle, with the same float operations."""
-    rating = np.full(n_models, init)
-    for t in range(a.shape[0]):
-        i = a[t]
-        j = b[t]
-        expected_a = 1.0 / (1.0 + base ** ((rating[j] - rating[i]) / scale))
-        expected_b = 1.0 / (1.0 + base ** ((rating[i] - rating[j]) / scale))
-        rating[i] += k * (score[t] - expected_a)
-        rating[j] += k * (1.0 - score[t] - expected_b)
-    return rating
-
-
-@njit(cache=True, nogil=True)
 def preference_counts(rankings, weights, n_items):
     """prefer[i, j] = total weight of the rankings that put i above j."""
     prefer = np.zeros((n_items, n_items))
@@ -89,8 +75,9 @@ def kemeny_subsets(prefer):
 
 
 @njit(cache=True, nogil=True)
-def online_elo_logistic(a, b, score, n_models, k, alpha, init):
-    """FastChat's current compute_elo: one logistic probability, +update / -update."""
+def online_elo(a, b, score, n_models, k, alpha, init):
+    """Arena's online Elo (FastChat's current compute_elo), with the same float operations:
+    one logistic probability per battle, +update for model_a and -update for model_b."""
     rating = np.full(n_models, init)
     for t in range(a.shape[0]):
         i = a[t]

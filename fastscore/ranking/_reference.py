@@ -1,4 +1,6 @@
 """Reference implementations of the ranking kernels, written for clarity."""
+import math
+
 import numpy as np
 
 
@@ -20,14 +22,13 @@ def count_battles(a, b, score, n_models):
     return wins, ties
 
 
-def online_elo(a, b, score, n_models, k, scale, base, init):
-    """The online Elo update, battle by battle, in the order given."""
+def online_elo(a, b, score, n_models, k, alpha, init):
+    """The online Elo update, battle by battle, in the order given (alpha = ln(base) / scale)."""
     rating = np.full(n_models, float(init))
     for i, j, s in zip(a, b, score):
-        expected_a = 1 / (1 + base ** ((rating[j] - rating[i]) / scale))
-        expected_b = 1 / (1 + base ** ((rating[i] - rating[j]) / scale))
-        rating[i] += k * (s - expected_a)
-        rating[j] += k * (1 - s - expected_b)
+        expected = 1.0 / (1.0 + math.exp(alpha * (rating[j] - rating[i])))
+        rating[i] += k * (s - expected)
+        rating[j] -= k * (s - expected)
     return rating
 
 

@@ -9,11 +9,12 @@ Arena's scale: P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale)).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import Kernel
+from .._config import Kernel, map_threads
 from .._state import Accumulator
 from .._validation import check_finite
 
@@ -427,8 +428,14 @@ def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regu
 
 
 def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, init_rating=1000.0,
-        backend=None) -> Leaderboard:
+        bootstrap=0, seed=None, ci=0.95, backend=None) -> Leaderboard:
     """Online Elo ratings, battle by battle in the order given (Arena's ``compute_elo``).
+
+    The update is FastChat's current one, with its float operations:
+    p = 1 / (1 + exp(ln(base) / scale * (R_b - R_a))), R_a += K (s - p),
+    R_b -= K (s - p). With ``bootstrap=N``, each round replays the battles
+    resampled with replacement (FastChat's ``compute_bootstrap_elo`` law)
+    from ratings 0, and the leaderboard gets percentile bounds at ``ci``.
 
     Examples
     --------
@@ -441,10 +448,28 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
     for name, value in (("k", k), ("scale", scale), ("base", base), ("init_rating", init_rating)):
         if not np.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}.")
+    alpha = math.log(base) / scale
     _, update = _ELO.resolve(backend)
-    rating = update(a, b, score, names.size, float(k), float(scale), float(base), float(init_rating))
+    rating = update(a, b, score, names.size, float(k), alpha, float(init_rating))
     battles = np.bincount(a, minlength=names.size) + np.bincount(b, minlength=names.size)
-    return _leaderboard(names, rating, battles.astype(np.float64))
+    lower = upper = None
+    if bootstrap:
+        if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
+            raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
+        if not 0 < ci < 1:
+            raise ValueError(f"ci must be in (0, 1), got {ci!r}.")
+        from . import _numba
+
+        seeds = np.random.SeedSequence(seed).spawn(bootstrap)
+        rounds = np.zeros((bootstrap, names.size))
+
+        def replay(r):  # one round: its own generator, so the result does not depend on the threads
+            picks = np.random.default_rng(seeds[r]).integers(0, a.size, a.size)
+            _numba.bootstrap_elo_logistic(a, b, score, picks.reshape(-1, 1), float(k), alpha, rounds[r:r + 1], 0, 1)
+
+        map_threads(replay, range(bootstrap))
+        lower, upper = np.quantile(rounds + init_rating, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
+    return _leaderboard(names, rating, battles.astype(np.float64), lower, upper)
 
 
 class BattleCounts(Accumulator):

@@ -65,3 +65,28 @@ def test_compute_bootstrap_bt_same_draws(battles):
 def test_missing_columns():
     with pytest.raises(ValueError, match="winner"):
         fastchat.compute_elo(pd.DataFrame({"model_a": ["x"], "model_b": ["y"]}))
+
+
+def test_native_elo_is_fastchat_compute_elo(battles):
+    from fastscore.ranking import elo
+
+    theirs = arena.current_compute_elo(battles)
+    for backend in ("numba", "reference"):
+        board = elo(battles, backend=backend)
+        assert all(board.rating[list(board.models).index(m)] == theirs[m] for m in theirs)
+
+
+def test_native_elo_bootstrap(battles):
+    from fastscore.ranking import elo
+
+    board = elo(battles, bootstrap=40, seed=3)
+    again = elo(battles, bootstrap=40, seed=3)
+    np.testing.assert_array_equal(board.lower, again.lower)
+    assert np.all(board.lower < board.upper)
+    # the same law as FastChat's compute_bootstrap_elo: the percentile bounds agree within Monte Carlo error
+    np.random.seed(0)
+    theirs = arena.current_compute_bootstrap_elo(battles, num_round=40)
+    width = board.upper - board.lower
+    lower = theirs.quantile(0.025)[board.models].to_numpy()
+    upper = theirs.quantile(0.975)[board.models].to_numpy()
+    assert np.all(np.abs(board.lower - lower) < 0.5 * width) and np.all(np.abs(board.upper - upper) < 0.5 * width)
