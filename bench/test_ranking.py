@@ -68,6 +68,15 @@ def test_arena_compute_elo(benchmark, battles):
     assert max(abs(ours[k] - v) for k, v in expected.items()) < 1e-6
 
 
+@pytest.mark.benchmark(group="Elo, 1M battles")
+def test_fastchat_current_compute_elo(benchmark, battles):
+    """FastChat's current rating_systems.compute_elo (factorize, then a loop with math.exp): identical ratings."""
+    expected = benchmark.pedantic(arena.current_compute_elo, (battles,), rounds=1, iterations=1)
+    board = elo(battles)
+    ours = dict(zip(board.models.tolist(), board.rating))
+    assert all(ours[k] == v for k, v in expected.items())
+
+
 @pytest.mark.benchmark(group="Bradley-Terry bootstrap: 1,000 rounds (fastscore) vs 10 rounds (Arena)")
 def test_fastscore_bootstrap_1000_rounds(benchmark, battles):
     board = benchmark.pedantic(bradley_terry, (battles,), kwargs=dict(bootstrap=1000, seed=0), rounds=1, iterations=1)
