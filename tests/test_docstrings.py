@@ -17,6 +17,7 @@ MODULES = [
     "fastscore.compat.vendi_score",
     "fastscore.ranking.pairwise",
     "fastscore.ranking.voting",
+    "fastscore.ranking.multiwinner",
     "fastscore.detection.evaluation",
     "fastscore.detection.matching",
     "fastscore.detection.lvis",

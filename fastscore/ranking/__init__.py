@@ -10,9 +10,13 @@ from .pairwise import (
     fit_bradley_terry,
     fit_davidson,
 )
+from .multiwinner import Committee, item_scores, select_committee
 from .voting import VoteResult, aggregate_benchmark, borda, copeland, kemeny, margin_matrix, preference_matrix
 
 __all__ = [
+    "Committee",
+    "item_scores",
+    "select_committee",
     "BattleCounts",
     "Leaderboard",
     "bradley_terry",
