@@ -72,3 +72,38 @@ def coco_sample_paths() -> tuple[str, str]:
     folder = resources.files(__package__)
     return (str(folder.joinpath("instances_val2014_100.json")),
             str(folder.joinpath("instances_val2014_fakebbox100_results.json")))
+
+
+def load_tac08() -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """TAC 2008 instance-level scores (see README.md in this folder).
+
+    Returns
+    -------
+    systems : ndarray of int, (48,)
+    utterances : ndarray of str, (62,)
+    metrics : list of str, the 15 score columns (human judgements H:pyr and
+        H:resp first, then the automatic metrics)
+    scores : ndarray of float, (48, 62, 15): system x utterance x metric
+
+    Examples
+    --------
+    >>> from fastscore.datasets import load_tac08
+    >>> systems, utterances, metrics, scores = load_tac08()
+    >>> scores.shape, metrics[:3]
+    ((48, 62, 15), ['H:pyr', 'H:resp', 'S3_pyr'])
+    """
+    import csv
+    import io
+
+    text = resources.files(__package__).joinpath("tac08.csv").read_text(encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    metrics = header[2:]
+    systems = sorted({int(row[0]) for row in body})
+    utterances = sorted({row[1] for row in body}, key=lambda u: (len(u), u))
+    s_index = {s: i for i, s in enumerate(systems)}
+    u_index = {u: i for i, u in enumerate(utterances)}
+    scores = np.full((len(systems), len(utterances), len(metrics)), np.nan)
+    for row in body:
+        scores[s_index[int(row[0])], u_index[row[1]]] = [float(v) for v in row[2:]]
+    return np.array(systems), np.array(utterances), metrics, scores

@@ -11,7 +11,17 @@ from .pairwise import (
     fit_davidson,
 )
 from .multiwinner import Committee, item_scores, select_committee
-from .voting import VoteResult, aggregate_benchmark, borda, copeland, kemeny, margin_matrix, preference_matrix
+from .voting import (
+    TwoLevelResult,
+    VoteResult,
+    aggregate_benchmark,
+    aggregate_instances,
+    borda,
+    copeland,
+    kemeny,
+    margin_matrix,
+    preference_matrix,
+)
 
 __all__ = [
     "Committee",
@@ -26,7 +36,9 @@ __all__ = [
     "encode_battles",
     "fit_bradley_terry",
     "fit_davidson",
+    "TwoLevelResult",
     "VoteResult",
+    "aggregate_instances",
     "aggregate_benchmark",
     "borda",
     "copeland",

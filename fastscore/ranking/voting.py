@@ -193,3 +193,55 @@ def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, seed=0
     systems = np.arange(scores.shape[0])
     rankings = np.stack([np.lexsort((systems, -signed[:, t])) for t in range(scores.shape[1])])
     return rules[method](rankings, seed=seed) if method == "kemeny" else rules[method](rankings)
+
+
+@dataclass(frozen=True)
+class TwoLevelResult:
+    """``order``: systems, best first, after both levels; ``per_metric``: (metrics, systems) array,
+    row j the first-level order of metric j; ``scores``: the second-level rule's scores (if any)."""
+
+    order: np.ndarray
+    per_metric: np.ndarray
+    scores: np.ndarray | None
+
+    @property
+    def winner(self) -> int:
+        return int(self.order[0])
+
+
+def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0) -> TwoLevelResult:
+    """Two-level aggregation of instance-level scores (Colombo et al. 2022).
+
+    ``scores`` is (systems, instances, metrics). First level: for each
+    metric, every instance ranks the systems and ``method`` aggregates those
+    rankings (``aggregate_benchmark`` with instances as tasks). Second level:
+    ``method`` aggregates the per-metric rankings. With "mean", the scores
+    are averaged over instances, then over metrics (the usual practice).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.ranking import aggregate_instances
+    >>> scores = np.array([[[0.9, 10], [0.2, 30]],   # system 0: two instances, two metrics
+    ...                    [[0.5, 20], [0.6, 20]],   # system 1
+    ...                    [[0.1, 5], [0.1, 25]]])   # system 2
+    >>> result = aggregate_instances(scores)
+    >>> result.per_metric.tolist(), result.order.tolist()
+    ([[0, 1, 2], [0, 1, 2]], [0, 1, 2])
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 3 or scores.size == 0:
+        raise ValueError(f"scores must be a non-empty (systems, instances, metrics) array, got shape {scores.shape}.")
+    check_finite(scores, "scores")
+    if method == "mean":
+        signed = scores if higher_is_better else -scores
+        per_instance_mean = signed.mean(axis=1)
+        per_metric = np.stack([np.lexsort((np.arange(scores.shape[0]), -per_instance_mean[:, j]))
+                               for j in range(scores.shape[2])])
+        final = _ordered(per_instance_mean.mean(axis=1))
+        return TwoLevelResult(final.order, per_metric, final.scores)
+    per_metric = np.stack([aggregate_benchmark(scores[:, :, j], method=method, higher_is_better=higher_is_better,
+                                               seed=seed).order for j in range(scores.shape[2])])
+    rules = {"borda": borda, "copeland": copeland, "kemeny": kemeny}
+    final = rules[method](per_metric, seed=seed) if method == "kemeny" else rules[method](per_metric)
+    return TwoLevelResult(final.order, per_metric, final.scores)

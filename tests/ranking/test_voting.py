@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from fastscore.ranking import borda, copeland, kemeny, margin_matrix, preference_matrix
+from fastscore.ranking import aggregate_instances, borda, copeland, kemeny, margin_matrix, preference_matrix
 from fastscore.ranking.voting import agreement
 
 
@@ -99,3 +99,42 @@ def test_aggregate_benchmark_on_glue():
         aggregate_benchmark(scores, method="median")
     with pytest.raises(ValueError, match="scores contains NaN"):
         aggregate_benchmark([[1.0, np.nan]])
+
+
+def manual_borda_order(rankings):
+    m = rankings.shape[1]
+    points = np.zeros(m)
+    for row in rankings:
+        points[row] += np.arange(m - 1, -1, -1)
+    return np.lexsort((np.arange(m), -points)), points
+
+
+def test_aggregate_instances_two_levels_by_hand():
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 5, (6, 9, 4)).astype(float)  # ties within instances on purpose
+    result = aggregate_instances(scores, method="borda")
+    per_metric = []
+    for j in range(4):
+        # an instance ranks the systems by score, ties by system index
+        rankings = np.array([sorted(range(6), key=lambda s: (-scores[s, i, j], s)) for i in range(9)])
+        per_metric.append(manual_borda_order(rankings)[0])
+    per_metric = np.array(per_metric)
+    np.testing.assert_array_equal(result.per_metric, per_metric)
+    order, points = manual_borda_order(per_metric)
+    np.testing.assert_array_equal(result.order, order)
+    np.testing.assert_array_equal(result.scores, points)
+    mean = aggregate_instances(scores, method="mean")
+    np.testing.assert_array_equal(mean.order, np.lexsort((np.arange(6), -scores.mean(axis=(1, 2)))))
+
+
+def test_aggregate_instances_on_tac08():
+    from fastscore.datasets import load_tac08
+
+    systems, utterances, metrics, scores = load_tac08()
+    automatic = scores[:, :, 2:]
+    for method in ("borda", "copeland", "mean"):
+        result = aggregate_instances(automatic, method=method)
+        assert sorted(result.order.tolist()) == list(range(48))
+        assert result.per_metric.shape == (13, 48)
+    with pytest.raises(ValueError, match="systems, instances, metrics"):
+        aggregate_instances(scores[:, :, 0])
