@@ -3,8 +3,10 @@
 ``fastscore info`` prints the configuration, ``fastscore calibration FILE``
 scores a file of predictions, ``fastscore vendi FILE`` the diversity of a
 file of embeddings, ``fastscore coco GT.json DT.json`` prints pycocotools'
-bbox summary, ``fastscore demo`` runs every family on the data shipped with
-the package and prints results and timings.
+bbox summary, ``fastscore arena BATTLES`` a leaderboard with intervals,
+``fastscore rank SCORES.csv`` aggregates a systems x tasks table, and
+``fastscore demo`` runs every family on the data shipped with the package
+and prints results and timings.
 """
 from __future__ import annotations
 
@@ -225,6 +227,107 @@ def _cmd_coco(args) -> int:
     return 0
 
 
+def read_battles(path):
+    """model_a, model_b, winner columns of a .jsonl, .csv or .parquet file of battles."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            import pandas as pd
+
+            frame = pd.read_parquet(path, columns=["model_a", "model_b", "winner"])
+        except ImportError as exc:
+            raise ValueError(f"reading {path.name} needs pandas and pyarrow ({exc}); pip install pandas pyarrow, "
+                             f"or save the battles as .csv / .jsonl.") from None
+        return tuple(frame[c].to_numpy() for c in ("model_a", "model_b", "winner"))
+    rows = []
+    if suffix in (".jsonl", ".json"):
+        with open(path, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as exc:
+                        raise ValueError(f"{path.name} line {number} is not JSON ({exc.msg}).") from None
+    elif suffix == ".csv":
+        import csv
+
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        raise ValueError(f"{path.name}: battles must be .jsonl, .csv or .parquet.")
+    try:
+        return tuple(np.array([row[c] for row in rows], dtype=object) for c in ("model_a", "model_b", "winner"))
+    except KeyError as exc:
+        raise ValueError(f"{path.name}: every battle needs model_a, model_b and winner; one lacks {exc}.") from None
+
+
+def format_leaderboard(board, top=None) -> str:
+    lines = [f"{'rank':>4}  {'model':<32} {'rating':>8}" + (f" {'95% interval':>19}" if board.lower is not None else "")
+             + f" {'battles':>9}"]
+    for i in range(len(board.models) if top is None else min(top, len(board.models))):
+        interval = f" {board.lower[i]:>8.1f} .. {board.upper[i]:<8.1f}" if board.lower is not None else ""
+        lines.append(f"{int(board.rank[i]):>4}  {str(board.models[i]):<32} {board.rating[i]:>8.1f}{interval} "
+                     f"{int(board.battles[i]):>9}")
+    return "\n".join(lines)
+
+
+def _cmd_arena(args) -> int:
+    from .ranking import bradley_terry, elo
+
+    model_a, model_b, winner = read_battles(args.file)
+    if args.elo:
+        board = elo(model_a, model_b, winner, bootstrap=args.bootstrap, seed=args.seed)
+    else:
+        board = bradley_terry(model_a, model_b, winner, bootstrap=args.bootstrap, seed=args.seed,
+                              ties_model=args.ties, resample=args.resample, regularization=args.regularization)
+    if args.json:
+        print(json.dumps(_jsonable(board.to_dict()), indent=2))
+    else:
+        print(format_leaderboard(board, args.top))
+    return 0
+
+
+def read_score_table(path, exclude=()):
+    """(systems, tasks, scores) of a CSV: system names in the first column, one numeric column per task."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if len(rows) < 2:
+        raise ValueError(f"{Path(path).name} has no data rows; give a header and one row per system.")
+    header, body = rows[0], rows[1:]
+    keep = [j for j in range(1, len(header)) if header[j] not in set(exclude)]
+    unknown = sorted(set(exclude) - set(header))
+    if unknown:
+        raise ValueError(f"--exclude names columns not in the file: {unknown}.")
+    try:
+        scores = np.array([[float(row[j]) for j in keep] for row in body])
+    except (ValueError, IndexError):
+        raise ValueError(f"{Path(path).name}: every task column must hold numbers (system names go in the first "
+                         f"column; drop other text columns with --exclude).") from None
+    return [row[0].strip() for row in body], [header[j] for j in keep], scores
+
+
+def _cmd_rank(args) -> int:
+    from .ranking import aggregate_benchmark
+
+    systems, tasks, scores = read_score_table(args.file, args.exclude)
+    higher = not args.lower_is_better
+    result = aggregate_benchmark(scores, method=args.method, higher_is_better=higher)
+    mean = aggregate_benchmark(scores, method="mean", higher_is_better=higher)
+    mean_place = np.argsort(mean.order, kind="stable")
+    if args.json:
+        print(json.dumps({"method": args.method, "tasks": tasks,
+                          "ranking": [systems[i] for i in result.order],
+                          "mean_ranking": [systems[i] for i in mean.order]}, indent=2))
+        return 0
+    print(f"{len(systems)} systems x {len(tasks)} tasks, aggregated by {args.method} (place by the mean in brackets)")
+    for place, i in enumerate(result.order[: args.top], 1):
+        print(f"{place:>4}  {systems[i]:<40} ({mean_place[i] + 1})")
+    return 0
+
+
 def _demo_calibration(size: int) -> None:
     from .calibration import calibration_report
     from .datasets import load_calibration_digits
@@ -303,6 +406,27 @@ def _demo_ranking() -> None:
     moved = int(np.sum(borda.order[:10] != mean.order[:10]))
     print(f"Borda and the mean score disagree on {moved} of the top 10 places")
     _demo_instances()
+    _demo_arena()
+
+
+def _demo_arena() -> None:
+    from .ranking import bradley_terry
+
+    rng = np.random.default_rng(0)
+    n, m = 200_000, 30
+    names = np.array([f"model-{i:02d}" for i in range(m)])
+    strength = np.sort(rng.normal(size=m))[::-1]
+    a = rng.integers(0, m, n)
+    b = (a + rng.integers(1, m, n)) % m
+    p = 1 / (1 + np.exp(strength[b] - strength[a]))
+    winner = np.where(rng.random(n) < 0.15, "tie", np.where(rng.random(n) < p, "model_a", "model_b"))
+    print(f"\n== ranking: an Arena-style leaderboard of {n:,} synthetic battles among {m} models ==")
+    bradley_terry(names[a[:1000]], names[b[:1000]], winner[:1000], bootstrap=2)  # compile / load the kernels
+    start = time.perf_counter()
+    board = bradley_terry(names[a], names[b], winner, bootstrap=100, seed=0)
+    elapsed = time.perf_counter() - start
+    print(format_leaderboard(board, top=5))
+    print(f"Bradley-Terry with 100 bootstrap rounds: {elapsed:.2f} s (from string names)")
 
 
 def _demo_instances() -> None:
@@ -411,6 +535,27 @@ def build_parser() -> argparse.ArgumentParser:
     coco.add_argument("--no-categories", action="store_true", help="pool categories (pycocotools' useCats=0)")
     coco.add_argument("--json", action="store_true", help="print the numbers as JSON")
     coco.set_defaults(run=_cmd_coco)
+
+    arena = commands.add_parser("arena", help="Bradley-Terry (or Elo) leaderboard of a battles file")
+    arena.add_argument("file", help=".jsonl, .csv or .parquet with model_a, model_b, winner")
+    arena.add_argument("--bootstrap", type=int, default=0, help="bootstrap rounds for 95%% intervals")
+    arena.add_argument("--seed", type=int, default=0)
+    arena.add_argument("--elo", action="store_true", help="online Elo instead of Bradley-Terry")
+    arena.add_argument("--ties", choices=["half", "davidson"], default="half", help="tie model (default: half a win)")
+    arena.add_argument("--resample", choices=["multinomial", "poisson"], default="multinomial")
+    arena.add_argument("--regularization", type=float, default=0.0)
+    arena.add_argument("--top", type=int, default=None, help="print only the best N")
+    arena.add_argument("--json", action="store_true")
+    arena.set_defaults(run=_cmd_arena)
+
+    rank = commands.add_parser("rank", help="aggregate a systems x tasks score table by a voting rule")
+    rank.add_argument("file", help="CSV: system names in the first column, one column per task")
+    rank.add_argument("--method", choices=["borda", "copeland", "kemeny", "mean"], default="borda")
+    rank.add_argument("--exclude", nargs="*", default=[], help="columns to leave out (e.g. an average column)")
+    rank.add_argument("--lower-is-better", action="store_true")
+    rank.add_argument("--top", type=int, default=20)
+    rank.add_argument("--json", action="store_true")
+    rank.set_defaults(run=_cmd_rank)
 
     demo = commands.add_parser("demo", help="run every family on bundled data, with timings")
     demo.add_argument("--size", type=int, default=10_000_000, help="synthetic predictions for the timing")

@@ -107,3 +107,57 @@ def test_calibration_plot(capsys, files):
     code, out, _ = run(capsys, "calibration", str(files / "binary.npy"), "--plot", str(path))
     assert code == 0 and "reliability diagram written" in out
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_arena_command_jsonl_csv_and_json(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    battles = [{"model_a": a, "model_b": b, "winner": w} for a, b, w in zip(
+        rng.choice(["x", "y", "z"], 300), rng.choice(["x", "y", "z"], 300), rng.choice(["model_a", "model_b", "tie"], 300))
+        if a != b]
+    jsonl = tmp_path / "battles.jsonl"
+    jsonl.write_text("\n".join(json.dumps(row) for row in battles))
+    csv_file = tmp_path / "battles.csv"
+    csv_file.write_text("model_a,model_b,winner\n" + "\n".join(f"{r['model_a']},{r['model_b']},{r['winner']}"
+                                                               for r in battles))
+    from fastscore.ranking import bradley_terry
+
+    expected = bradley_terry(*(np.array([r[c] for r in battles]) for c in ("model_a", "model_b", "winner")))
+    for path in (jsonl, csv_file):
+        assert main(["arena", str(path), "--json"]) == 0
+        board = json.loads(capsys.readouterr().out)
+        assert board["models"] == expected.models.tolist()
+        np.testing.assert_allclose(board["rating"], expected.rating, rtol=0, atol=1e-9)
+    assert main(["arena", str(jsonl), "--bootstrap", "20", "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "95% interval" in out and len(out.strip().splitlines()) == 3
+    assert main(["arena", str(jsonl), "--elo"]) == 0
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"model_a": "x", "model_b": "y"}\n')
+    assert main(["arena", str(bad)]) == 2
+    assert "winner" in capsys.readouterr().err
+
+
+def test_rank_command_on_glue(capsys):
+    from importlib import resources
+
+    from fastscore.datasets import load_glue
+    from fastscore.ranking import aggregate_benchmark
+
+    path = str(resources.files("fastscore.datasets").joinpath("glue.csv"))
+    systems, tasks, scores, _ = load_glue()
+    assert main(["rank", path, "--exclude", "Score", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tasks"] == tasks
+    assert out["ranking"] == systems[aggregate_benchmark(scores).order].tolist()
+    assert main(["rank", path, "--exclude", "Score", "--method", "mean", "--top", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+
+
+def test_rank_command_errors(tmp_path, capsys):
+    table = tmp_path / "scores.csv"
+    table.write_text("system,team,task1\na,x,0.5\nb,y,0.7\n")
+    assert main(["rank", str(table)]) == 2
+    assert "--exclude" in capsys.readouterr().err
+    assert main(["rank", str(table), "--exclude", "team", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ranking"] == ["b", "a"]
+    assert main(["rank", str(table), "--exclude", "nope"]) == 2
