@@ -18,6 +18,7 @@ MODULES = [
     "fastscore.ranking.pairwise",
     "fastscore.ranking.voting",
     "fastscore.ranking.multiwinner",
+    "fastscore.ranking.style",
     "fastscore.detection.evaluation",
     "fastscore.detection.matching",
     "fastscore.detection.lvis",

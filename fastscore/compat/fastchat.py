@@ -19,7 +19,8 @@ win/tie counts and compiled loops:
   over the same unique (model_a, model_b, outcome) rows), each round fitted by
   Newton's method; ``num_cpu`` is accepted and unused (no process pool is needed).
 
-``compute_style_control`` is not provided yet.
+``compute_style_control``: the same features (from ``conv_metadata``) and L2 penalty;
+Newton's method reaches the optimum that FastChat's L-BFGS approaches.
 
 Examples
 --------
@@ -39,7 +40,7 @@ from .._config import map_threads, n_threads
 from ..ranking import _numba
 from ..ranking.pairwise import fit_bradley_terry
 
-__all__ = ["compute_bootstrap_bt", "compute_bootstrap_elo", "compute_bt", "compute_elo"]
+__all__ = ["compute_bootstrap_bt", "compute_bootstrap_elo", "compute_bt", "compute_elo", "compute_style_control"]
 
 BASELINE_MODEL = "mixtral-8x7b-instruct-v0.1"
 BASELINE_RATING = 1114
@@ -147,3 +148,32 @@ def compute_bootstrap_bt(battles, num_round, base=10.0, scale=400.0, init_rating
     thetas = np.array([_fit_rows(i, j, o, draw.astype(np.float64), len(models)) for draw in draws])
     scaled = _scale_and_offset(thetas / math.log(base), models, scale, init_rating)
     return _sorted_by_median(scaled, models)
+
+
+STYLE_CONTROL_ELEMENTS_V1 = ["sum_assistant_a_tokens", "header_count_a", "list_count_a", "bold_count_a",
+                             "sum_assistant_b_tokens", "header_count_b", "list_count_b", "bold_count_b"]
+
+
+def _style_counts(metadata, element):
+    value = metadata[element]
+    return value if isinstance(value, int) else sum(value.values())
+
+
+def compute_style_control(df, alpha=math.log(10.0), reg=0.5, init_rating=1000.0, scale=400.0, tol=1e-6):
+    """Style-controlled ratings (a Series, best first) and the style coefficients (FastChat's
+    compute_style_control). Features from ``df.conv_metadata`` as FastChat builds them; the fit is
+    Newton's method to the optimum (FastChat's L-BFGS stops near it); ``tol`` is accepted for the signature."""
+    import pandas as pd
+
+    from ..ranking.style import fit_style_control, style_features
+
+    if "conv_metadata" not in df:
+        raise ValueError("style control needs a conv_metadata column (Arena's per-battle token and markdown counts).")
+    a, b, outcome, models = _matchups(df)
+    k = len(STYLE_CONTROL_ELEMENTS_V1) // 2
+    counts = np.array([[_style_counts(meta, element) for element in STYLE_CONTROL_ELEMENTS_V1]
+                       for meta in df["conv_metadata"]], dtype=np.int64)
+    features = np.ascontiguousarray(style_features(counts[:, :k], counts[:, k:]))
+    ratings, params = fit_style_control(a, b, outcome / 2.0, features, len(models), alpha=alpha, reg=reg)
+    scaled = _scale_and_offset(ratings, models, scale, init_rating)
+    return pd.Series(scaled, index=models).sort_values(ascending=False), params

@@ -11,6 +11,7 @@ from .pairwise import (
     fit_davidson,
 )
 from .multiwinner import Committee, item_scores, select_committee
+from .style import StyleControlled, style_control, style_features
 from .voting import (
     TwoLevelResult,
     VoteResult,
@@ -24,6 +25,9 @@ from .voting import (
 )
 
 __all__ = [
+    "StyleControlled",
+    "style_control",
+    "style_features",
     "Committee",
     "item_scores",
     "select_committee",

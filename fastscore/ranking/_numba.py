@@ -112,3 +112,36 @@ def count_outcome_rows(a, b, outcome_code, n_models):
     for t in range(a.shape[0]):
         counts[a[t], b[t], outcome_code[t]] += 1.0
     return counts
+
+
+@njit(cache=True, nogil=True)
+def contextual_bt_step(a, b, outcome, features, params, n_models, alpha, lo, hi, gradient, hessian):
+    """Add battles lo..hi to the gradient and Hessian of the contextual Bradley-Terry loss
+    (logit = alpha (r_a - r_b) + features . beta; the loss is the log loss of the outcome)."""
+    k = features.shape[1]
+    for t in range(lo, hi):
+        i = a[t]
+        j = b[t]
+        logit = alpha * (params[i] - params[j])
+        for f in range(k):
+            logit += features[t, f] * params[n_models + f]
+        p = 1.0 / (1.0 + np.exp(-logit))
+        residual = p - outcome[t]
+        weight = p * (1.0 - p)
+        gradient[i] += alpha * residual
+        gradient[j] -= alpha * residual
+        aa = alpha * alpha * weight
+        hessian[i, i] += aa
+        hessian[j, j] += aa
+        hessian[i, j] -= aa
+        hessian[j, i] -= aa
+        for f in range(k):
+            x = features[t, f]
+            gradient[n_models + f] += residual * x
+            cross = alpha * weight * x
+            hessian[i, n_models + f] += cross
+            hessian[n_models + f, i] += cross
+            hessian[j, n_models + f] -= cross
+            hessian[n_models + f, j] -= cross
+            for g in range(k):
+                hessian[n_models + f, n_models + g] += weight * x * features[t, g]

@@ -134,3 +134,43 @@ def current_compute_bootstrap_bt(df, num_round, base=10.0, scale=400.0, init_rat
     ratings = np.array([fit(d / len(df)) for d in draws]) * scale + init_rating
     frame = pd.DataFrame(ratings, columns=models)
     return frame[frame.median().sort_values(ascending=False).index]
+
+
+def current_compute_style_control(df, alpha=np.log(10.0), reg=0.5, init_rating=1000.0, scale=400.0, tol=1e-6,
+                                  converge=False):
+    """FastChat's style control: features (a - b) / (a + b + 1) of four conv_metadata counts, standardised;
+    L-BFGS-B from zeros on the log loss + reg / 2 |params|^2 (``converge=True``: to the optimum)."""
+    import pandas as pd
+
+    a, b, outcome, models = _factorized(df)
+    elements = ["sum_assistant_a_tokens", "header_count_a", "list_count_a", "bold_count_a",
+                "sum_assistant_b_tokens", "header_count_b", "list_count_b", "bold_count_b"]
+
+    def count(meta, element):
+        value = meta[element]
+        return value if isinstance(value, int) else sum(value.values())
+
+    style = np.array([[count(meta, e) for meta in df["conv_metadata"]] for e in elements], dtype=np.int32)
+    diff = (style[:4] - style[4:]).astype(float)
+    total = (style[:4] + style[4:]).astype(float) + 1.0
+    diff = diff / total
+    features = ((diff - diff.mean(axis=1)[:, None]) / diff.std(axis=1)[:, None]).T
+    n_models, n_features = len(models), features.shape[1]
+
+    def loss_and_grad(params):
+        ratings, beta = params[:n_models], params[n_models:]
+        probs = expit(alpha * (ratings[a] - ratings[b]) + features @ beta)
+        loss = -(np.log(probs) * outcome + np.log(1.0 - probs) * (1.0 - outcome)).sum() + reg / 2 * params @ params
+        error = outcome - probs
+        grad = reg * params
+        np.add.at(grad[:n_models], a, -alpha * error)
+        np.add.at(grad[:n_models], b, alpha * error)
+        grad[n_models:] -= features.T @ error
+        return loss, grad
+
+    options = {"maxiter": 10000, "gtol": 1e-10, "ftol": 0.0} if converge else {"maxiter": 100, "gtol": tol}
+    params = minimize(loss_and_grad, np.zeros(n_models + n_features), jac=True, method="L-BFGS-B", options=options).x
+    scaled = params[:n_models] * scale + init_rating
+    if "mixtral-8x7b-instruct-v0.1" in models:
+        scaled = scaled + 1114 - scaled[models.index("mixtral-8x7b-instruct-v0.1")]
+    return pd.Series(scaled, index=models).sort_values(ascending=False), params[n_models:]

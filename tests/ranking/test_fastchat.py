@@ -90,3 +90,52 @@ def test_native_elo_bootstrap(battles):
     lower = theirs.quantile(0.025)[board.models].to_numpy()
     upper = theirs.quantile(0.975)[board.models].to_numpy()
     assert np.all(np.abs(board.lower - lower) < 0.5 * width) and np.all(np.abs(board.upper - upper) < 0.5 * width)
+
+
+@pytest.fixture(scope="module")
+def styled_battles(battles):
+    rng = np.random.default_rng(12)
+    n = len(battles)
+    frame = battles.copy()
+    tokens_a, tokens_b = rng.integers(50, 800, n), rng.integers(50, 800, n)
+    frame["conv_metadata"] = [
+        {"sum_assistant_a_tokens": int(ta), "sum_assistant_b_tokens": int(tb),
+         "header_count_a": {"h1": int(rng.integers(0, 3)), "h2": int(rng.integers(0, 2))},
+         "header_count_b": {"h1": int(rng.integers(0, 3)), "h2": 0},
+         "list_count_a": {"ordered": int(rng.integers(0, 4)), "unordered": int(rng.integers(0, 4))},
+         "list_count_b": {"ordered": int(rng.integers(0, 4)), "unordered": 0},
+         "bold_count_a": {"**": int(rng.integers(0, 5)), "__": 0}, "bold_count_b": {"**": int(rng.integers(0, 5)), "__": 0}}
+        for ta, tb in zip(tokens_a, tokens_b)]
+    return frame
+
+
+def test_compute_style_control_is_the_optimum(styled_battles):
+    ratings, params = fastchat.compute_style_control(styled_battles)
+    for converge, tolerance in ((True, 1e-5), (False, 0.5)):
+        # converged L-BFGS: the same optimum; FastChat's own run stops early (gtol 1e-6, 100 iterations)
+        theirs, their_params = arena.current_compute_style_control(styled_battles, converge=converge)
+        assert max(abs(ratings[m] - theirs[m]) for m in theirs.index) < tolerance
+        if converge:
+            np.testing.assert_allclose(params, their_params, rtol=0, atol=1e-7)
+            assert list(ratings.index) == list(theirs.index)
+    assert ratings["mixtral-8x7b-instruct-v0.1"] == pytest.approx(1114)
+
+
+def test_native_style_control_equals_compat(styled_battles):
+    from fastscore.ranking import style_control, style_features
+
+    compat_ratings, compat_params = fastchat.compute_style_control(styled_battles)
+    elements = fastchat.STYLE_CONTROL_ELEMENTS_V1
+    counts = np.array([[fastchat._style_counts(m, e) for e in elements] for m in styled_battles["conv_metadata"]])
+    features = style_features(counts[:, :4], counts[:, 4:])
+    result = style_control(styled_battles, features=features, anchor={"mixtral-8x7b-instruct-v0.1": 1114},
+                           bootstrap=5, seed=0)
+    board = result.leaderboard
+    np.testing.assert_allclose(result.coefficients, compat_params, rtol=0, atol=1e-9)
+    for model, rating in zip(board.models, board.rating):
+        assert rating == pytest.approx(compat_ratings[model], abs=1e-6)
+    assert board.lower is not None and np.all(board.lower <= board.upper)
+    with pytest.raises(ValueError, match="one row per battle"):
+        style_control(styled_battles, features=features[:10])
+    with pytest.raises(ValueError, match="constant"):
+        style_features(np.ones((5, 1)), np.ones((5, 1)))
