@@ -3,6 +3,14 @@
 A profile is an (n, m) integer array whose row r lists the m item ids from
 best to worst (a permutation of 0..m-1), with optional ``weights`` (how many
 voters cast each ranking).
+
+Ties and partial rankings take the second form, ``ranks=``: an (n, m) array
+where ``ranks[r, i]`` is where voter r puts item i, smaller is better (a
+position, or any number such as a negated score); equal values are ties and
+NaN marks an item the voter did not rank, placed below every ranked item and
+tied with the other unranked ones. A tie is no preference either way; in
+Borda, an item gets one point per item below it and half a point per item
+tied with it (for a strict ranking: m - 1 for the top, as in the first form).
 """
 from __future__ import annotations
 
@@ -54,14 +62,53 @@ def _profile(rankings, weights):
     return np.ascontiguousarray(rankings), weights, m
 
 
-def preference_matrix(rankings, *, weights=None, backend=None) -> np.ndarray:
+def _rank_profile(ranks, weights):
+    ranks = np.asarray(ranks, dtype=np.float64)
+    if ranks.ndim != 2 or ranks.shape[0] == 0 or ranks.shape[1] == 0:
+        raise ValueError(f"ranks must be a non-empty (voters, items) array, got shape {ranks.shape}.")
+    if np.isinf(ranks).any():
+        raise ValueError("ranks hold an infinite value; use NaN for an item a voter did not rank.")
+    if weights is None:
+        weights = np.ones(ranks.shape[0])
+    else:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (ranks.shape[0],):
+            raise ValueError(f"weights must have one entry per voter ({ranks.shape[0]}), got {weights.shape}.")
+        check_finite(weights, "weights")
+        if (weights < 0).any():
+            raise ValueError("weights must be >= 0.")
+    return np.where(np.isnan(ranks), np.inf, ranks), weights
+
+
+def _preferences_from_ranks(ranks, weights, chunk=256):
+    """(prefer, tied): weight of the voters putting i above j, and of those tying i and j (i != j)."""
+    ranks, weights = _rank_profile(ranks, weights)
+    m = ranks.shape[1]
+    prefer, tied = np.zeros((m, m)), np.zeros((m, m))
+    for start in range(0, ranks.shape[0], chunk):  # voters in chunks: (chunk, m, m) at a time
+        r, w = ranks[start:start + chunk], weights[start:start + chunk]
+        prefer += np.einsum("v,vij->ij", w, (r[:, :, None] < r[:, None, :]).astype(np.float64))
+        tied += np.einsum("v,vij->ij", w, (r[:, :, None] == r[:, None, :]).astype(np.float64))
+    np.fill_diagonal(tied, 0.0)
+    return prefer, tied
+
+
+def _either_form(rankings, ranks):
+    if (rankings is None) == (ranks is None):
+        raise ValueError("pass rankings (item ids, best first) or ranks= (ties and partial rankings), one of them.")
+
+
+def preference_matrix(rankings=None, *, ranks=None, weights=None, backend=None) -> np.ndarray:
     """prefer[i, j]: total weight of the rankings that put item i above item j."""
+    _either_form(rankings, ranks)
+    if ranks is not None:
+        return _preferences_from_ranks(ranks, weights)[0]
     rankings, weights, m = _profile(rankings, weights)
     _, count = _PREFER.resolve(backend)
     return count(rankings, weights, m)
 
 
-def margin_matrix(rankings, *, weights=None, backend=None) -> np.ndarray:
+def margin_matrix(rankings=None, *, ranks=None, weights=None, backend=None) -> np.ndarray:
     """margin[i, j] = (weight preferring i to j) - (weight preferring j to i).
 
     Examples
@@ -70,7 +117,7 @@ def margin_matrix(rankings, *, weights=None, backend=None) -> np.ndarray:
     >>> margin_matrix([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).astype(int).tolist()
     [[0, 1, 3], [-1, 0, 1], [-3, -1, 0]]
     """
-    prefer = preference_matrix(rankings, weights=weights, backend=backend)
+    prefer = preference_matrix(rankings, ranks=ranks, weights=weights, backend=backend)
     return prefer - prefer.T
 
 
@@ -79,8 +126,11 @@ def _ordered(scores):
     return VoteResult(np.lexsort((np.arange(scores.size), -scores)), scores)
 
 
-def borda(rankings, *, weights=None) -> VoteResult:
+def borda(rankings=None, *, ranks=None, weights=None) -> VoteResult:
     """Borda count: an item gets m - 1 points for a first place, ..., 0 for the last.
+
+    With ``ranks=`` (ties, partial rankings): one point per item ranked
+    below, half a point per item tied with it.
 
     Examples
     --------
@@ -88,14 +138,20 @@ def borda(rankings, *, weights=None) -> VoteResult:
     >>> result = borda([[0, 1, 2], [1, 0, 2], [0, 2, 1]])
     >>> result.order.tolist(), result.scores.tolist()
     ([0, 1, 2], [5.0, 3.0, 1.0])
+    >>> borda(ranks=[[1, 1, 2], [1, float("nan"), 2]]).scores.tolist()  # a tie; item 1 unranked
+    [3.5, 1.5, 1.0]
     """
+    _either_form(rankings, ranks)
+    if ranks is not None:
+        prefer, tied = _preferences_from_ranks(ranks, weights)
+        return _ordered(prefer.sum(axis=1) + 0.5 * tied.sum(axis=1))
     rankings, weights, m = _profile(rankings, weights)
     points = np.zeros(m)
     np.add.at(points, rankings, (weights[:, None] * (m - 1 - np.arange(m))[None, :]))
     return _ordered(points)
 
 
-def copeland(rankings, *, weights=None, backend=None) -> VoteResult:
+def copeland(rankings=None, *, ranks=None, weights=None, backend=None) -> VoteResult:
     """Copeland: pairwise majority wins minus losses (a tie counts 0).
 
     Examples
@@ -104,11 +160,11 @@ def copeland(rankings, *, weights=None, backend=None) -> VoteResult:
     >>> copeland([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).scores.tolist()
     [2.0, 0.0, -2.0]
     """
-    margin = margin_matrix(rankings, weights=weights, backend=backend)
+    margin = margin_matrix(rankings, ranks=ranks, weights=weights, backend=backend)
     return _ordered(np.sign(margin).sum(axis=1))
 
 
-def kemeny(rankings, *, weights=None, seed=0, restarts=20, backend=None) -> VoteResult:
+def kemeny(rankings=None, *, ranks=None, weights=None, seed=0, restarts=20, backend=None) -> VoteResult:
     """Kemeny-Young: the order that agrees with the most pairwise preferences.
 
     Exact for up to 20 items (dynamic programming over subsets, O(2^m m^2));
@@ -122,7 +178,7 @@ def kemeny(rankings, *, weights=None, seed=0, restarts=20, backend=None) -> Vote
     >>> kemeny([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).order.tolist()
     [0, 1, 2]
     """
-    prefer = preference_matrix(rankings, weights=weights, backend=backend)
+    prefer = preference_matrix(rankings, ranks=ranks, weights=weights, backend=backend)
     m = prefer.shape[0]
     if m <= EXACT_KEMENY_MAX:
         from ._numba import kemeny_subsets
@@ -130,7 +186,7 @@ def kemeny(rankings, *, weights=None, seed=0, restarts=20, backend=None) -> Vote
         order, _ = kemeny_subsets(prefer)
         return VoteResult(order, None, True)
     rng = np.random.default_rng(seed)
-    starts = [borda(rankings, weights=weights).order] + [rng.permutation(m) for _ in range(restarts)]
+    starts = [borda(rankings, ranks=ranks, weights=weights).order] + [rng.permutation(m) for _ in range(restarts)]
     best_order, best_value = None, -np.inf
     for start in starts:
         order, value = _local_search(prefer, np.array(start))
@@ -165,13 +221,16 @@ def _local_search(prefer, order):
     return order, value
 
 
-def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, seed=0) -> VoteResult:
+def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="by_index", seed=0) -> VoteResult:
     """Rank systems across tasks by a social-choice rule (Colombo et al. 2022).
 
     Each task (column of ``scores``, systems as rows) ranks the systems; the
     rankings are aggregated by ``method``: "borda", "copeland", "kemeny", or
-    "mean" (the usual average of the scores, for comparison). Equal scores
-    within a task are ordered by system index.
+    "mean" (the usual average of the scores, for comparison). With
+    ``ties="by_index"`` equal scores within a task are ordered by system
+    index; with ``ties="tied"`` they are ties (see the module's ``ranks=``
+    form), and a NaN score is a missing result: that system is unranked in
+    that task (the mean then averages the tasks it has).
 
     Examples
     --------
@@ -183,13 +242,20 @@ def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, seed=0
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 2 or scores.size == 0:
         raise ValueError(f"scores must be a non-empty (systems, tasks) array, got shape {scores.shape}.")
-    check_finite(scores, "scores")
+    if ties not in ("by_index", "tied"):
+        raise ValueError(f"ties must be 'by_index' or 'tied', got {ties!r}.")
+    if ties == "by_index":
+        check_finite(scores, "scores")
+    elif np.isinf(scores).any() or np.isnan(scores).all(axis=1).any():
+        raise ValueError("scores hold an infinite value, or a system with no score at all; NaN marks a missing result.")
     signed = scores if higher_is_better else -scores
     if method == "mean":
-        return _ordered(signed.mean(axis=1))
+        return _ordered(np.nanmean(signed, axis=1))
     rules = {"borda": borda, "copeland": copeland, "kemeny": kemeny}
     if method not in rules:
         raise ValueError(f"method={method!r} is not supported; use 'borda', 'copeland', 'kemeny' or 'mean'.")
+    if ties == "tied":  # each task is a voter ranking the systems by score: smaller -score is better
+        return rules[method](ranks=-signed.T, seed=seed) if method == "kemeny" else rules[method](ranks=-signed.T)
     systems = np.arange(scores.shape[0])
     rankings = np.stack([np.lexsort((systems, -signed[:, t])) for t in range(scores.shape[1])])
     return rules[method](rankings, seed=seed) if method == "kemeny" else rules[method](rankings)

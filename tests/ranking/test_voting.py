@@ -4,7 +4,15 @@ import itertools
 import numpy as np
 import pytest
 
-from fastscore.ranking import aggregate_instances, borda, copeland, kemeny, margin_matrix, preference_matrix
+from fastscore.ranking import (
+    aggregate_benchmark,
+    aggregate_instances,
+    borda,
+    copeland,
+    kemeny,
+    margin_matrix,
+    preference_matrix,
+)
 from fastscore.ranking.voting import agreement
 
 
@@ -138,3 +146,58 @@ def test_aggregate_instances_on_tac08():
         assert result.per_metric.shape == (13, 48)
     with pytest.raises(ValueError, match="systems, instances, metrics"):
         aggregate_instances(scores[:, :, 0])
+
+
+def test_ranks_form_equals_rankings_form_for_strict_rankings():
+    rng = np.random.default_rng(8)
+    rankings = np.array([rng.permutation(6) for _ in range(40)])
+    weights = rng.integers(1, 4, 40).astype(float)
+    ranks = np.argsort(rankings, axis=1).astype(float)  # ranks[v, i]: position of item i
+    np.testing.assert_array_equal(preference_matrix(ranks=ranks, weights=weights),
+                                  preference_matrix(rankings, weights=weights))
+    for rule in (borda, copeland, kemeny):
+        a, b = rule(rankings, weights=weights), rule(ranks=ranks, weights=weights)
+        np.testing.assert_array_equal(a.order, b.order)
+        if a.scores is not None:
+            np.testing.assert_allclose(a.scores, b.scores)
+
+
+def brute_points(ranks):
+    """Borda with ties and partial rankings, one voter and one pair at a time."""
+    n, m = ranks.shape
+    points = np.zeros(m)
+    for v in range(n):
+        r = np.where(np.isnan(ranks[v]), np.inf, ranks[v])
+        for i in range(m):
+            for j in range(m):
+                if i != j:
+                    points[i] += 1.0 if r[i] < r[j] else 0.5 if r[i] == r[j] else 0.0
+    return points
+
+
+def test_ties_and_partial_rankings_by_hand_and_kemeny_brute_force():
+    rng = np.random.default_rng(9)
+    ranks = rng.integers(0, 3, (25, 5)).astype(float)  # many ties
+    ranks[rng.random((25, 5)) < 0.2] = np.nan  # partial ballots
+    np.testing.assert_allclose(borda(ranks=ranks).scores, brute_points(ranks))
+    prefer = preference_matrix(ranks=ranks)
+    best = max(itertools.permutations(range(5)), key=lambda order: agreement(prefer, np.array(order)))
+    assert agreement(prefer, kemeny(ranks=ranks).order) == pytest.approx(agreement(prefer, np.array(best)))
+    margin = margin_matrix(ranks=ranks)
+    np.testing.assert_allclose(copeland(ranks=ranks).scores, np.sign(margin).sum(axis=1))
+    with pytest.raises(ValueError, match="one of them"):
+        borda([[0, 1]], ranks=[[0, 1]])
+    with pytest.raises(ValueError, match="infinite"):
+        borda(ranks=[[0, np.inf]])
+
+
+def test_aggregate_benchmark_ties_and_missing_results():
+    scores = np.array([[0.9, 0.5, np.nan], [0.9, 0.7, 0.2], [0.1, 0.7, 0.4]])
+    result = aggregate_benchmark(scores, ties="tied")
+    # tasks as voters: task 0 ties systems 0 and 1; task 1 ties 1 and 2; task 2 lacks system 0
+    expected = brute_points(-scores.T)
+    np.testing.assert_allclose(result.scores, expected)
+    mean = aggregate_benchmark(scores, method="mean", ties="tied")
+    np.testing.assert_allclose(mean.scores, np.nanmean(scores, axis=1))
+    with pytest.raises(ValueError):
+        aggregate_benchmark(scores)  # NaN needs ties="tied"
