@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fastscore.ranking import bradley_terry, elo
+from fastscore.ranking import borda, bradley_terry, elo, margin_matrix
 
 _path = pathlib.Path(__file__).parents[1] / "tests" / "ranking" / "arena_baseline.py"
 _spec = importlib.util.spec_from_file_location("arena_baseline", _path)
@@ -94,3 +94,30 @@ def test_arena_bootstrap_10_rounds(benchmark, battles):
             arena.compute_bt(sample.model_a, sample.model_b, sample.winner)
 
     benchmark.pedantic(ten_rounds, rounds=1, iterations=1)
+
+
+@pytest.fixture(scope="module")
+def profile_10k():
+    rng = np.random.default_rng(0)
+    rankings = np.argsort(rng.random((10_000, 50)), axis=1)
+    borda(rankings[:10])
+    margin_matrix(rankings[:10])
+    return rankings
+
+
+@pytest.mark.benchmark(group="10,000 rankings of 50 items: Borda scores + margin matrix")
+def test_fastscore_borda_and_margins(benchmark, profile_10k):
+    benchmark(lambda: (borda(profile_10k), margin_matrix(profile_10k)))
+
+
+@pytest.mark.benchmark(group="10,000 rankings of 50 items: Borda scores + margin matrix")
+def test_pref_voting_profile(benchmark, profile_10k):
+    from pref_voting.profiles import Profile
+
+    def run():
+        profile = Profile(profile_10k.tolist())
+        return profile.borda_scores(), np.asarray(profile.margin_matrix)
+
+    scores, margins = benchmark.pedantic(run, rounds=3, iterations=1)
+    assert borda(profile_10k).scores.tolist() == [scores[c] for c in range(50)]
+    assert np.array_equal(margin_matrix(profile_10k), margins)

@@ -32,8 +32,9 @@ def preference_counts(rankings, weights, n_items):
         w = weights[r]
         row = rankings[r]
         for a in range(row.shape[0]):
+            above = prefer[row[a]]  # the row of the item at position a
             for b in range(a + 1, row.shape[0]):
-                prefer[row[a], row[b]] += w
+                above[row[b]] += w
     return prefer
 
 

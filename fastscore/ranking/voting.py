@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import Kernel
+from .._config import Kernel, map_threads, n_threads
 from .._validation import check_finite
 
 _PREFER = Kernel("preference counts", {"numba": "fastscore.ranking._numba:preference_counts",
@@ -105,7 +105,11 @@ def preference_matrix(rankings=None, *, ranks=None, weights=None, backend=None) 
         return _preferences_from_ranks(ranks, weights)[0]
     rankings, weights, m = _profile(rankings, weights)
     _, count = _PREFER.resolve(backend)
-    return count(rankings, weights, m)
+    # rankings in chunks on the threads, one matrix each, added in order
+    bounds = np.linspace(0, rankings.shape[0], min(n_threads(), max(rankings.shape[0] // 1000, 1)) + 1).astype(int)
+    parts = map_threads(lambda lohi: count(rankings[lohi[0]:lohi[1]], weights[lohi[0]:lohi[1]], m),
+                        zip(bounds[:-1], bounds[1:]))
+    return sum(parts[1:], parts[0])
 
 
 def margin_matrix(rankings=None, *, ranks=None, weights=None, backend=None) -> np.ndarray:
@@ -146,8 +150,8 @@ def borda(rankings=None, *, ranks=None, weights=None) -> VoteResult:
         prefer, tied = _preferences_from_ranks(ranks, weights)
         return _ordered(prefer.sum(axis=1) + 0.5 * tied.sum(axis=1))
     rankings, weights, m = _profile(rankings, weights)
-    points = np.zeros(m)
-    np.add.at(points, rankings, (weights[:, None] * (m - 1 - np.arange(m))[None, :]))
+    points = np.bincount(rankings.ravel(), weights=(weights[:, None] * (m - 1 - np.arange(m))[None, :]).ravel(),
+                         minlength=m)
     return _ordered(points)
 
 
