@@ -328,6 +328,27 @@ def _cmd_rank(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    from . import bench
+
+    families = [args.family] if args.family else None
+    if args.scaling:
+        for entry in bench.scaling(families):
+            print(f"{entry['family']:<12} {entry['kernel']:<42} slope {entry['slope']:.2f} "
+                  f"(claimed O({entry['claimed']})) at sizes {entry['sizes']}")
+        return 0
+    rows = bench.run(families, mode="full" if args.full else "quick")
+    print(bench.format_table(rows, markdown=args.markdown))
+    if args.json:
+        bench.save(rows, args.json)
+    if args.compare:
+        problems = bench.compare(rows, args.compare, bench.parse_fraction(args.max_regression))
+        for problem in problems:
+            print(f"REGRESSION: {problem}", file=sys.stderr)
+        return 1 if problems else 0
+    return 0
+
+
 def _demo_calibration(size: int) -> None:
     from .calibration import calibration_report
     from .datasets import load_calibration_digits
@@ -556,6 +577,18 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--top", type=int, default=20)
     rank.add_argument("--json", action="store_true")
     rank.set_defaults(run=_cmd_rank)
+
+    bench = commands.add_parser("bench", help="time fastscore against each installed anchor (same data, same run)")
+    bench.add_argument("--family", choices=["calibration", "detection", "ranking", "diversity"])
+    size = bench.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes, about a minute (the default)")
+    size.add_argument("--full", action="store_true", help="the sizes of the family issues")
+    bench.add_argument("--scaling", action="store_true", help="time fastscore at growing sizes; print log-log slopes")
+    bench.add_argument("--json", metavar="FILE", help="save the rows (ratios included) as JSON")
+    bench.add_argument("--compare", metavar="BASELINE", help="a saved --json run: exit 1 if a ratio regressed")
+    bench.add_argument("--max-regression", default="15%", help="allowed fall of a ratio (default 15%%)")
+    bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    bench.set_defaults(run=_cmd_bench)
 
     demo = commands.add_parser("demo", help="run every family on bundled data, with timings")
     demo.add_argument("--size", type=int, default=10_000_000, help="synthetic predictions for the timing")

@@ -1,0 +1,51 @@
+"""`fastscore bench`: every case runs against its anchor (all installed by the test extra) and agrees;
+the regression gate compares ratios. No timing assertions: timings are only reported."""
+import json
+
+import pytest
+
+from fastscore import bench
+from fastscore.cli import main
+
+
+@pytest.fixture(scope="module")
+def quick_rows():
+    return bench.run(mode="quick", repeats=1)
+
+
+def test_every_case_runs_against_an_installed_anchor_and_agrees(quick_rows):
+    assert {r.family for r in quick_rows} == set(bench.FAMILIES)
+    assert all(r.skipped is None for r in quick_rows), [r.skipped for r in quick_rows if r.skipped]
+    assert all(r.agreed for r in quick_rows), [(r.kernel, r.anchor) for r in quick_rows if not r.agreed]
+    assert all(r.ratio > 0 and r.fastscore_s > 0 for r in quick_rows)
+    table = bench.format_table(quick_rows, markdown=True)
+    assert table.count("\n") == len(quick_rows) + 1 and table.startswith("| family")
+
+
+def test_regression_gate(tmp_path, quick_rows):
+    path = tmp_path / "base.json"
+    bench.save(quick_rows, path)
+    assert bench.compare(quick_rows, path, 0.15) == []  # the same run: no regression
+    data = json.loads(path.read_text())
+    for row in data["rows"]:
+        row["ratio"] *= 2.0  # a baseline twice as fast relative to the anchors
+    path.write_text(json.dumps(data))
+    problems = bench.compare(quick_rows, path, 0.15)
+    assert len(problems) == len(quick_rows) and "worse" in problems[0]
+    broken = [bench.Row(**{**vars(quick_rows[0]), "agreed": False})]
+    assert "no longer give the same numbers" in bench.compare(broken, path, 0.15)[0]
+    assert bench.parse_fraction("15%") == 0.15 and bench.parse_fraction("0.2") == 0.2
+    with pytest.raises(ValueError, match="max-regression"):
+        bench.parse_fraction("150%")
+
+
+def test_cli_bench_json_and_compare(tmp_path, capsys):
+    out = tmp_path / "run.json"
+    assert main(["bench", "--quick", "--family", "calibration", "--json", str(out)]) == 0
+    assert "relplot.smECE" in capsys.readouterr().out
+    data = json.loads(out.read_text())
+    for row in data["rows"]:
+        row["ratio"] *= 100.0
+    out.write_text(json.dumps(data))
+    assert main(["bench", "--family", "calibration", "--compare", str(out)]) == 1
+    assert "REGRESSION" in capsys.readouterr().err
