@@ -370,3 +370,90 @@ def parse_fraction(text: str) -> float:
     if not 0 <= value < 1 or math.isnan(value):
         raise ValueError(f"--max-regression must be a fraction in [0, 1) such as 15% or 0.15, got {text!r}.")
     return value
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096  # resident pages (Linux)
+
+
+def _peak_child(family, case_index, anchor_index, mode, queue):
+    """In a fresh process: the peak extra resident memory (bytes) of one call, data already built.
+
+    A thread samples the resident set every 0.2 ms during the call; the peak
+    minus the resident set before the call is the extra memory (memory the
+    allocator reuses from earlier frees is not counted, on either side)."""
+    import threading
+
+    case = FAMILIES[family]()[case_index]
+    data = case.make(case.sizes[mode])
+    function = case.ours if anchor_index < 0 else case.anchors[anchor_index].run
+    function(data)  # warm-up: compilation and imports are not what we measure
+    before = _resident_bytes()
+    peak = [before]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _resident_bytes())
+            time.sleep(0.0002)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    function(data)
+    done.set()
+    sampler.join()
+    queue.put(max(peak[0] - before, 0))
+
+
+def peak_memory(family: str, case_index: int, anchor_index: int = -1, mode: str = "quick") -> float:
+    """Peak extra memory in MB of fastscore (anchor_index = -1) or an anchor on a case, measured in a fresh
+    process (the resident set, so memory allocated by compiled code counts too; Linux only)."""
+    import multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_peak_child, args=(family, case_index, anchor_index, mode, queue))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"the memory probe of {family} case {case_index} failed (exit code {process.exitcode}).")
+    return queue.get() / 1e6
+
+
+def add_memory(rows: list[Row], mode: str) -> dict:
+    """{(family, kernel, anchor or None): MB} for every row (fastscore once per kernel)."""
+    memory = {}
+    for family in dict.fromkeys(r.family for r in rows):
+        for index, case in enumerate(FAMILIES[family]()):
+            memory[(family, case.kernel, None)] = peak_memory(family, index, -1, mode)
+            for a, anchor in enumerate(case.anchors):
+                if _available(anchor.module):
+                    memory[(family, case.kernel, anchor.name)] = peak_memory(family, index, a, mode)
+    return memory
+
+
+def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
+    """Speed-up of fastscore over each anchor (log scale) and fastscore's scaling curves, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    timed = [r for r in rows if r.ratio is not None]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 0.45 * max(len(timed), 8) + 1.5))
+    labels = [f"{r.kernel}\nvs {r.anchor}" for r in timed]
+    left.barh(range(len(timed)), [r.ratio for r in timed], color="tab:blue")
+    left.set_xscale("log")
+    left.axvline(1.0, color="grey", lw=1)
+    left.set_yticks(range(len(timed)), labels, fontsize=7)
+    left.invert_yaxis()
+    left.set_xlabel("speed-up: anchor time / fastscore time (log)")
+    for entry in scaling_entries:
+        right.loglog(entry["sizes"], entry["seconds"], marker="o", label=f"{entry['kernel']} ({entry['slope']:.2f})")
+    right.set_xlabel("size (items, predictions, battles, images, ...)")
+    right.set_ylabel("fastscore seconds")
+    right.legend(fontsize=6, title="kernel (log-log slope)", title_fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -332,13 +332,24 @@ def _cmd_bench(args) -> int:
     from . import bench
 
     families = [args.family] if args.family else None
-    if args.scaling:
+    mode = "full" if args.full else "quick"
+    if args.scaling and not args.plot:
         for entry in bench.scaling(families):
             print(f"{entry['family']:<12} {entry['kernel']:<42} slope {entry['slope']:.2f} "
                   f"(claimed O({entry['claimed']})) at sizes {entry['sizes']}")
         return 0
-    rows = bench.run(families, mode="full" if args.full else "quick")
+    rows = bench.run(families, mode=mode)
     print(bench.format_table(rows, markdown=args.markdown))
+    if args.memory:
+        memory = bench.add_memory(rows, mode)
+        print("\npeak extra memory (resident, fresh process per call):")
+        for r in rows:
+            ours = memory.get((r.family, r.kernel, None))
+            theirs = memory.get((r.family, r.kernel, r.anchor))
+            print(f"  {r.kernel:<42} fastscore {ours:8.1f} MB" + (f"   {r.anchor}: {theirs:8.1f} MB" if theirs is not None else ""))
+    if args.plot:
+        bench.plot(rows, bench.scaling(families), args.plot)
+        print(f"wrote {args.plot}")
     if args.json:
         bench.save(rows, args.json)
     if args.compare:
@@ -588,6 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--compare", metavar="BASELINE", help="a saved --json run: exit 1 if a ratio regressed")
     bench.add_argument("--max-regression", default="15%", help="allowed fall of a ratio (default 15%%)")
     bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    bench.add_argument("--memory", action="store_true", help="also the peak extra memory of each side (slower)")
+    bench.add_argument("--plot", metavar="PNG", help="draw the speed-ups and the scaling curves (needs matplotlib)")
     bench.set_defaults(run=_cmd_bench)
 
     demo = commands.add_parser("demo", help="run every family on bundled data, with timings")

@@ -49,3 +49,14 @@ def test_cli_bench_json_and_compare(tmp_path, capsys):
     out.write_text(json.dumps(data))
     assert main(["bench", "--family", "calibration", "--compare", str(out)]) == 1
     assert "REGRESSION" in capsys.readouterr().err
+
+
+def test_memory_probe_and_plot(tmp_path, quick_rows):
+    # a fresh process per call; the IoU of 300 x 300 boxes needs at least its 0.7 MB result, within reason
+    family, index = "detection", 1
+    megabytes = bench.peak_memory(family, index, -1, "quick")
+    assert 0.0 <= megabytes < 200.0
+    path = tmp_path / "speed.png"
+    entries = [{"kernel": "k", "sizes": [10, 100], "seconds": [0.001, 0.01], "slope": 1.0}]
+    bench.plot(quick_rows, entries, path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
