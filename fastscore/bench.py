@@ -98,7 +98,15 @@ def _calibration_cases():
         y, p = data
         return float(relplot.smECE(p, y))
 
+    def ours_kde(data):
+        from .calibration import kde_ece
+
+        return kde_ece(*data)
+
     return [
+        Case("calibration", "KDE-ECE (no installable anchor)", {"quick": 5_000, "full": 100_000,
+                                                                "scaling": [10 ** 3, 10 ** 4, 10 ** 5]},
+             make, ours_kde),
         Case("calibration", "binned ECE report (binary)", {"quick": 100_000, "full": 10_000_000,
                                                            "scaling": [10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7]},
              make, lambda d: calibration_report(*d).ece,
@@ -164,7 +172,15 @@ def _ranking_cases():
         scores = profile_.borda_scores()
         return np.array([scores[c] for c in range(rankings.shape[1])], dtype=float), np.asarray(profile_.margin_matrix)
 
+    def ours_elo(data):
+        from .ranking import elo
+
+        return elo(*data).rating
+
     return [
+        Case("ranking", "online Elo (no installable anchor)", {"quick": 20_000, "full": 1_000_000,
+                                                               "scaling": [10 ** 4, 10 ** 5, 10 ** 6]},
+             battles, ours_elo),
         Case("ranking", "Bradley-Terry fit (no ties)", {"quick": 20_000, "full": 1_000_000,
                                                         "scaling": [10 ** 4, 10 ** 5, 10 ** 6]},
              battles, ours_bt,
@@ -318,9 +334,11 @@ def scaling(families=None) -> list[dict]:
     return out
 
 
-def format_table(rows: list[Row], markdown: bool = False) -> str:
+def format_table(rows: list[Row], markdown: bool = False, memory: dict | None = None) -> str:
+    """The rows as a table; with ``memory`` ({(family, kernel, anchor or None): MB}, see add_memory),
+    two more columns: the peak extra memory of fastscore and of the anchor."""
     header = ("family", "kernel", "size", "fastscore", "first call", "anchor", "anchor time", "ratio",
-              "same numbers")
+              "same numbers") + (("fastscore MB", "anchor MB") if memory is not None else ())
     lines = []
     for r in rows:
         if r.skipped:
@@ -330,6 +348,10 @@ def format_table(rows: list[Row], markdown: bool = False) -> str:
             lines.append((r.family, r.kernel, f"{r.size:,}", _ms(r.fastscore_s), _ms(r.compile_s), r.anchor or "",
                           _ms(r.anchor_s), "" if r.ratio is None else f"{r.ratio:.1f}x",
                           "" if r.agreed is None else ("yes" if r.agreed else "NO")))
+        if memory is not None:
+            ours, theirs = memory.get((r.family, r.kernel, None)), memory.get((r.family, r.kernel, r.anchor))
+            lines[-1] = lines[-1] + ("" if ours is None else f"{ours:.1f}",
+                                     "" if theirs is None or r.anchor is None else f"{theirs:.1f}")
     if markdown:
         return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
                          + ["| " + " | ".join(str(c) for c in line) + " |" for line in lines])
@@ -348,7 +370,8 @@ def save(rows: list[Row], path) -> None:
 
 def compare(rows: list[Row], baseline_path, max_regression: float = 0.15) -> list[str]:
     """Kernels whose ratio to an anchor fell by more than ``max_regression`` against the baseline,
-    or whose numbers stopped agreeing (an empty list: the gate passes)."""
+    or whose numbers stopped agreeing (an empty list: the gate passes). A kernel without an
+    anchor is compared by its own time (meaningful between runs on the same machine)."""
     with open(baseline_path) as f:
         base = {(r["family"], r["kernel"], r["anchor"]): r for r in json.load(f)["rows"]}
     problems = []
@@ -356,6 +379,12 @@ def compare(rows: list[Row], baseline_path, max_regression: float = 0.15) -> lis
         if r.agreed is False:
             problems.append(f"{r.family} / {r.kernel}: fastscore and {r.anchor} no longer give the same numbers")
         old = base.get((r.family, r.kernel, r.anchor))
+        if r.anchor is None and old is not None and old.get("fastscore_s"):
+            # no anchor: fastscore against its own earlier run (times: compare runs on one machine)
+            if r.fastscore_s > old["fastscore_s"] / (1.0 - max_regression):
+                problems.append(f"{r.family} / {r.kernel}: {r.fastscore_s * 1e3:.1f} ms, baseline "
+                                f"{old['fastscore_s'] * 1e3:.1f} ms ({(r.fastscore_s / old['fastscore_s'] - 1) * 100:.0f}% slower)")
+            continue
         if old is None or old.get("ratio") is None or r.ratio is None:
             continue
         if r.ratio < old["ratio"] * (1.0 - max_regression):

@@ -339,14 +339,8 @@ def _cmd_bench(args) -> int:
                   f"(claimed O({entry['claimed']})) at sizes {entry['sizes']}")
         return 0
     rows = bench.run(families, mode=mode)
-    print(bench.format_table(rows, markdown=args.markdown))
-    if args.memory:
-        memory = bench.add_memory(rows, mode)
-        print("\npeak extra memory (resident, fresh process per call):")
-        for r in rows:
-            ours = memory.get((r.family, r.kernel, None))
-            theirs = memory.get((r.family, r.kernel, r.anchor))
-            print(f"  {r.kernel:<42} fastscore {ours:8.1f} MB" + (f"   {r.anchor}: {theirs:8.1f} MB" if theirs is not None else ""))
+    memory = bench.add_memory(rows, mode) if args.memory else None
+    print(bench.format_table(rows, markdown=args.markdown, memory=memory))
     if args.plot:
         bench.plot(rows, bench.scaling(families), args.plot)
         print(f"wrote {args.plot}")
