@@ -1,6 +1,6 @@
 """COCO evaluation, file loading and batched assignment against pycocotools and its peers.
 
-The synthetic set of the detection issue (bench/coco_synthetic.py): 2,000
+The synthetic set of the detection issue (fastscore.datasets.synthetic): 2,000
 images, 80 categories, ~7 ground truths and ~100 detections per image, 1 %
 crowd, scores rounded to 3 decimals. Every library reads the same two files
 and must give the same stats (asserted before timing).
@@ -9,20 +9,15 @@ Run: python -m pytest bench/test_detection.py --benchmark-only
 (pip install -e ".[bench]" for faster-coco-eval and ultrafast-pycocotools).
 """
 import contextlib
-import importlib.util
 import io
-import pathlib
 
 import numpy as np
 import pytest
 import scipy.optimize
 
 from fastscore.compat import pycocotools as fast_coco
+from fastscore.datasets.synthetic import write_coco_like_set
 from fastscore.detection import batch_linear_sum_assignment
-
-_spec = importlib.util.spec_from_file_location("coco_synthetic", pathlib.Path(__file__).with_name("coco_synthetic.py"))
-coco_synthetic = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(coco_synthetic)
 
 
 def _peers():
@@ -49,7 +44,7 @@ def quiet(function):
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    return coco_synthetic.write_set(tmp_path_factory.mktemp("coco"))
+    return write_coco_like_set(tmp_path_factory.mktemp("coco"))
 
 
 @pytest.fixture(scope="module")

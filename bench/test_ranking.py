@@ -1,41 +1,23 @@
 """Bradley-Terry and Elo against a faithful baseline of Chatbot Arena's algorithm (same data, same run).
 
 Arena's leaderboard code is not installable without PyTorch, so
-tests/ranking/arena_baseline.py carries its algorithm, written from its
+fastscore/ranking/_arena_baseline.py carries its algorithm, written from its
 documented behaviour (pd.factorize, unique (a, b, outcome) rows, L-BFGS-B
 with gtol 1e-6; the plain Python Elo loop).
 """
-import importlib.util
-import pathlib
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from fastscore.ranking import borda, bradley_terry, elo, margin_matrix
-
-_path = pathlib.Path(__file__).parents[1] / "tests" / "ranking" / "arena_baseline.py"
-_spec = importlib.util.spec_from_file_location("arena_baseline", _path)
-arena = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(arena)
+from fastscore.datasets.synthetic import arena_battles
+from fastscore.ranking import _arena_baseline as arena
 
 
 @pytest.fixture(scope="module")
 def battles():
     """1M battles among 100 models, 15 % ties; model and winner columns categorical (both sides get this frame)."""
-    rng = np.random.default_rng(0)
-    n, m = 1_000_000, 100
-    names = [f"model-{i:03d}" for i in range(m)]
-    strength = rng.normal(size=m)
-    a = rng.integers(0, m, n)
-    b = (a + rng.integers(1, m, n)) % m
-    p_a = 1 / (1 + np.exp(-(strength[a] - strength[b])))
-    winner = np.where(rng.random(n) < 0.15, "tie", np.where(rng.random(n) < p_a, "model_a", "model_b"))
-    frame = pd.DataFrame({
-        "model_a": pd.Categorical.from_codes(a, categories=names),
-        "model_b": pd.Categorical.from_codes(b, categories=names),
-        "winner": pd.Categorical(winner),
-    })
+    frame = arena_battles(1_000_000, 100, ties=0.15, seed=0)
     bradley_terry(frame.iloc[:1000])
     elo(frame.iloc[:1000])
     return frame

@@ -86,8 +86,8 @@ def _sorted_by_median(ratings, models):
 def compute_elo(df, k=4.0, base=10.0, init_rating=1000.0, scale=400.0):
     """Online Elo over the battles in order: {model: rating} (FastChat's compute_elo, identical numbers)."""
     a, b, outcome, models = _matchups(df)
-    ratings = _numba.online_elo(a, b, outcome / 2.0, len(models), float(k), math.log(base) / scale,
-                                         float(init_rating))
+    ratings, _ = _numba.online_elo(a, b, outcome, np.array([0.0, 0.5, 1.0]), len(models), float(k),
+                                   math.log(base) / scale, float(init_rating))
     return {model: ratings[i] for i, model in enumerate(models)}
 
 

@@ -76,18 +76,22 @@ def kemeny_subsets(prefer):
 
 
 @njit(cache=True, nogil=True)
-def online_elo(a, b, score, n_models, k, alpha, init):
+def online_elo(a, b, outcome_code, code_score, n_models, k, alpha, init):
     """Arena's online Elo (FastChat's current compute_elo), with the same float operations:
-    one logistic probability per battle, +update for model_a and -update for model_b."""
+    one logistic probability per battle, +update for model_a and -update for model_b.
+    Model_a's score is code_score[outcome_code[t]]; also counts each model's battles."""
     rating = np.full(n_models, init)
+    battles = np.zeros(n_models)
     for t in range(a.shape[0]):
         i = a[t]
         j = b[t]
         prob = 1.0 / (1.0 + math.exp(alpha * (rating[j] - rating[i])))
-        update = k * (score[t] - prob)
+        update = k * (code_score[outcome_code[t]] - prob)
         rating[i] += update
         rating[j] -= update
-    return rating
+        battles[i] += 1.0
+        battles[j] += 1.0
+    return rating, battles
 
 
 @njit(cache=True, nogil=True)

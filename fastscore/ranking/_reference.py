@@ -22,14 +22,16 @@ def count_battles(a, b, score, n_models):
     return wins, ties
 
 
-def online_elo(a, b, score, n_models, k, alpha, init):
-    """The online Elo update, battle by battle, in the order given (alpha = ln(base) / scale)."""
+def online_elo(a, b, outcome_code, code_score, n_models, k, alpha, init):
+    """The online Elo update, battle by battle, in the order given (alpha = ln(base) / scale);
+    model_a's score in battle t is code_score[outcome_code[t]]. Returns (ratings, battles per model)."""
     rating = np.full(n_models, float(init))
-    for i, j, s in zip(a, b, score):
+    for i, j, code in zip(a, b, outcome_code):
         expected = 1.0 / (1.0 + math.exp(alpha * (rating[j] - rating[i])))
-        rating[i] += k * (s - expected)
-        rating[j] -= k * (s - expected)
-    return rating
+        rating[i] += k * (code_score[code] - expected)
+        rating[j] -= k * (code_score[code] - expected)
+    battles = np.bincount(a, minlength=n_models) + np.bincount(b, minlength=n_models)
+    return rating, battles.astype(np.float64)
 
 
 def preference_counts(rankings, weights, n_items):

@@ -109,6 +109,15 @@ def encode_battles(model_a, model_b=None, outcome=None):
     "tie (bothbad)", or the score of model_a (1, 0, 0.5); a categorical
     outcome column is scored per category, the fastest form.
     """
+    a, b, outcome_code, code_score, names = _battle_codes(model_a, model_b, outcome)
+    return a.astype(np.int64), b.astype(np.int64), code_score[outcome_code], names
+
+
+def _battle_codes(model_a, model_b=None, outcome=None):
+    """Validated codes without copies: (a, b, outcome_code, code_score, names).
+
+    ``a`` and ``b`` keep the integer dtype they come in (a categorical's int8
+    codes stay int8); model_a's score in battle t is ``code_score[outcome_code[t]]``."""
     if model_b is None and outcome is None and hasattr(model_a, "columns"):
         frame = model_a
         model_a, model_b, outcome = _column(frame, "model_a"), _column(frame, "model_b"), _column(frame, "winner")
@@ -117,7 +126,7 @@ def encode_battles(model_a, model_b=None, outcome=None):
     a_cat, b_cat = getattr(model_a, "cat", None), getattr(model_b, "cat", None)
     if a_cat is not None and b_cat is not None and list(a_cat.categories) == list(b_cat.categories):
         names = np.asarray(a_cat.categories)
-        a, b = np.asarray(a_cat.codes, dtype=np.int64), np.asarray(b_cat.codes, dtype=np.int64)
+        a, b = np.asarray(a_cat.codes), np.asarray(b_cat.codes)
         if (a < 0).any() or (b < 0).any():
             raise ValueError("a model column holds missing values; drop those battles.")
     else:
@@ -132,16 +141,17 @@ def encode_battles(model_a, model_b=None, outcome=None):
         else:
             codes, names = _factorize(np.concatenate([a_arr, b_arr]))
             a, b = codes[: a_arr.size], codes[a_arr.size:]
-    score = _scores(outcome, a.size)
+    outcome_code, code_score = _outcome_codes(outcome, a.size)
     if a.size == 0:
         raise ValueError("there are no battles; a rating needs at least one.")
     if (a == b).any():
         t = int(np.argmax(a == b))
         raise ValueError(f"battle {t} pits {names[a[t]]!r} against itself; drop self-battles.")
-    return a, b, score, names
+    return a, b, outcome_code, code_score, names
 
 
-def _scores(outcome, n):
+def _outcome_codes(outcome, n):
+    """(codes, score of each code) of the outcome column."""
     categorical = getattr(outcome, "cat", None)
     if categorical is not None:  # a pandas categorical: score the categories, then index by code
         codes = np.asarray(categorical.codes)
@@ -149,7 +159,9 @@ def _scores(outcome, n):
             raise ValueError(f"outcome must have one entry per battle ({n}), got shape {codes.shape}.")
         if (codes < 0).any():
             raise ValueError("outcome holds missing values; drop those battles.")
-        return _scores(np.asarray(categorical.categories), len(categorical.categories))[codes]
+        labels = np.asarray(categorical.categories)
+        label_code, label_score = _outcome_codes(labels, labels.size)
+        return codes, label_score[label_code]
     values = np.asarray(outcome)
     if values.shape != (n,):
         raise ValueError(f"outcome must have one entry per battle ({n}), got shape {values.shape}.")
@@ -159,12 +171,12 @@ def _scores(outcome, n):
         if bad.any():
             t = int(np.argmax(bad))
             raise ValueError(f"outcome {values[t]!r} at battle {t}: numeric outcomes are model_a's score, 1, 0.5 or 0.")
-        return score
+        return (score * 2.0).astype(np.int8), np.array([0.0, 0.5, 1.0])
     codes, labels = _factorize(np.asarray(outcome))
     unknown = [str(label) for label in labels if label not in OUTCOMES]
     if unknown:
         raise ValueError(f"unknown outcome labels {unknown}; use {', '.join(map(repr, OUTCOMES))}.")
-    return np.array([OUTCOMES[label] for label in labels])[codes]
+    return codes, np.array([OUTCOMES[label] for label in labels], dtype=np.float64)
 
 
 def count_matrix(model_a, model_b=None, outcome=None, *, backend=None):
@@ -444,16 +456,17 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
     >>> board.models.tolist(), [round(float(r), 3) for r in board.rating]
     (['a', 'b'], [1003.977, 996.023])
     """
-    a, b, score, names = encode_battles(model_a, model_b, outcome)
+    a, b, outcome_code, code_score, names = _battle_codes(model_a, model_b, outcome)
     for name, value in (("k", k), ("scale", scale), ("base", base), ("init_rating", init_rating)):
         if not np.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}.")
     alpha = math.log(base) / scale
     _, update = _ELO.resolve(backend)
-    rating = update(a, b, score, names.size, float(k), alpha, float(init_rating))
-    battles = np.bincount(a, minlength=names.size) + np.bincount(b, minlength=names.size)
+    # one pass over the codes as they come (no int64 copies, no score column): ratings and battle counts
+    rating, battles = update(a, b, outcome_code, code_score, names.size, float(k), alpha, float(init_rating))
     lower = upper = None
     if bootstrap:
+        a, b, score = a.astype(np.int64), b.astype(np.int64), code_score[outcome_code]
         if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
             raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
         if not 0 < ci < 1:
@@ -469,7 +482,7 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
 
         map_threads(replay, range(bootstrap))
         lower, upper = np.quantile(rounds + init_rating, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
-    return _leaderboard(names, rating, battles.astype(np.float64), lower, upper)
+    return _leaderboard(names, rating, battles, lower, upper)
 
 
 class BattleCounts(Accumulator):

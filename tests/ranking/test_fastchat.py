@@ -1,16 +1,10 @@
 """fastscore.compat.fastchat against a faithful baseline of FastChat's current rating_systems.py."""
-import importlib.util
-import pathlib
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from fastscore.compat import fastchat
-
-_spec = importlib.util.spec_from_file_location("arena_baseline", pathlib.Path(__file__).with_name("arena_baseline.py"))
-arena = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(arena)
+from fastscore.ranking import _arena_baseline as arena
 
 
 @pytest.fixture(scope="module")

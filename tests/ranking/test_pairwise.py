@@ -1,6 +1,4 @@
 """Bradley-Terry and Elo: Arena's algorithm, choix, counting kernels, bad input."""
-import importlib.util
-import pathlib
 
 import choix
 import numpy as np
@@ -8,10 +6,7 @@ import pandas as pd
 import pytest
 
 from fastscore.ranking import bradley_terry, bradley_terry_from_counts, count_matrix, elo, fit_bradley_terry
-
-_spec = importlib.util.spec_from_file_location("arena_baseline", pathlib.Path(__file__).with_name("arena_baseline.py"))
-arena = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(arena)
+from fastscore.ranking import _arena_baseline as arena
 
 
 @pytest.fixture(scope="module")

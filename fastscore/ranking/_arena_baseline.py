@@ -3,8 +3,9 @@
 Bradley-Terry: models factorized (pd.factorize), (model_a, model_b,
 outcome) rows made unique with counts, then L-BFGS-B from zeros on the count-weighted logistic
 loss with logits ln(base) * (r_a - r_b), gtol 1e-6; ratings r * scale +
-init_rating. Elo: the plain Python online update with K = 4. Used by the
-tests and the benchmarks as the anchor; not part of fastscore.
+init_rating. Elo: the plain Python online update with K = 4. The anchor of
+the tests, bench/ and ``fastscore bench`` (Arena's code is not installable
+without PyTorch); not part of fastscore's API.
 """
 from collections import defaultdict
 
