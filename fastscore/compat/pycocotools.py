@@ -200,6 +200,8 @@ class COCO:
         imgIds = imgIds if _is_array_like(imgIds) else [imgIds]
         catIds = catIds if _is_array_like(catIds) else [catIds]
         if len(imgIds) == len(catIds) == len(areaRng) == 0:
+            if iscrowd is None and self._dataset is None and self._table is not None:
+                return self._table.id.tolist()  # a file not yet read as dicts: the ids column, in file order
             anns = self.dataset.get("annotations", [])
         else:
             if len(imgIds):

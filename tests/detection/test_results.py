@@ -161,7 +161,11 @@ def test_compat_file_loading_is_columnar_with_lazy_dicts():
         raw = json.load(f)
     assert coco.getImgIds() == list(dict.fromkeys(img["id"] for img in raw["images"]))
     assert coco.getCatIds() == [c["id"] for c in raw["categories"]]
+    # all ids before the dicts are read (from the ids column), then after: pycocotools' list both times
+    assert coco.getAnnIds() == [a["id"] for a in raw["annotations"]] and coco._dataset is None
+    assert res.getAnnIds() == list(range(1, 735)) and res._dataset is None
     assert coco.dataset["annotations"][0] == raw["annotations"][0]  # read on first access
+    assert coco.getAnnIds() == [a["id"] for a in raw["annotations"]]
     first = res.dataset["annotations"][0]
     assert first["id"] == 1 and first["area"] == first["bbox"][2] * first["bbox"][3] and first["iscrowd"] == 0
     assert len(res.getAnnIds()) == 734 and res.dataset["categories"] == raw["categories"]
