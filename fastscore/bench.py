@@ -493,9 +493,14 @@ def scaling(families=None, mode="quick") -> list[dict]:
                 data = case.make(size)
                 case.ours(data)
                 times.append(_median_time(case.ours, data, 3))
-            slope = float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+            x = np.asarray(sizes, dtype=float) if case.complexity.startswith("2^") else np.log(sizes)
+            slope = float(np.polyfit(x, np.log(times), 1)[0])
+            # between the two largest sizes: the asymptotic growth, once fixed costs no longer count
+            tail = float(np.log(times[-1] / times[-2]) / (x[-1] - x[-2]))
+            if case.complexity.startswith("2^"):  # exponential in the size: the time factor per added item
+                slope, tail = float(np.exp(slope)), float(np.exp(tail))
             out.append({"family": family, "kernel": case.kernel, "sizes": sizes, "seconds": times,
-                        "slope": slope, "claimed": case.complexity})
+                        "slope": slope, "tail_slope": tail, "claimed": case.complexity})
     return out
 
 
@@ -651,7 +656,7 @@ def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
         right.loglog(entry["sizes"], entry["seconds"], marker="o", label=f"{entry['kernel']} ({entry['slope']:.2f})")
     right.set_xlabel("size (items, predictions, battles, images, ...)")
     right.set_ylabel("fastscore seconds")
-    right.legend(fontsize=6, title="kernel (log-log slope)", title_fontsize=7)
+    right.legend(fontsize=6, title="kernel (log-log slope; for 2^m kernels the time factor per item)", title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -335,8 +335,10 @@ def _cmd_bench(args) -> int:
     mode = "full" if args.full else "quick"
     if args.scaling and not args.plot:
         for entry in bench.scaling(families, mode):
-            print(f"{entry['family']:<12} {entry['kernel']:<42} slope {entry['slope']:.2f} "
-                  f"(claimed O({entry['claimed']})) at sizes {entry['sizes']}")
+            what = "time factor per item" if entry["claimed"].startswith("2^") else "log-log slope"
+            print(f"{entry['family']:<12} {entry['kernel']:<48} {what} {entry['slope']:.2f} "
+                  f"(between the two largest: {entry['tail_slope']:.2f}; claimed O({entry['claimed']})) "
+                  f"at sizes {entry['sizes']}")
         return 0
     rows = bench.run(families, mode=mode)
     memory = bench.add_memory(rows, mode) if args.memory else None
