@@ -479,28 +479,60 @@ def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
     return rows
 
 
-def scaling(families=None, mode="quick") -> list[dict]:
-    """fastscore's time at growing sizes and the log-log slope, beside the claimed complexity
-    (``mode="full"``: the larger sizes of the family issues, e.g. 10^8 predictions, 10^7 battles)."""
+def _slopes(sizes, times, complexity):
+    """(fit over all sizes, between the two largest) of log time against log size; for an
+    exponential complexity ("2^m ...") the time factor per added item instead. None below 2 sizes."""
+    if len(times) < 2:
+        return None, None
+    exponential = complexity.startswith("2^")
+    x = np.asarray(sizes[:len(times)], dtype=float) if exponential else np.log(sizes[:len(times)])
+    slope = float(np.polyfit(x, np.log(times), 1)[0])
+    tail = float(np.log(times[-1] / times[-2]) / (x[-1] - x[-2]))
+    return (float(np.exp(slope)), float(np.exp(tail))) if exponential else (slope, tail)
+
+
+def scaling(families=None, mode="quick", *, anchors=True, budget=None) -> list[dict]:
+    """fastscore's time at growing sizes and its slopes, beside the claimed complexity, and the
+    installed anchors timed on the same data (``mode="full"``: the larger sizes of the family
+    issues, e.g. 10^8 predictions, 10^7 battles).
+
+    An anchor stops at the first size where its predicted time (from its last two sizes, or a
+    square law after one) exceeds ``budget`` seconds (default 2 s quick, 10 s full).
+    Returns one entry per curve: family, kernel, anchor (None for fastscore), sizes, seconds,
+    slope (fit over all sizes), tail_slope (the two largest sizes), claimed."""
+    budget = budget if budget is not None else (10.0 if mode == "full" else 2.0)
     out = []
     for family in families or FAMILIES:
         for case in FAMILIES[family]():
             if not _available(case.requires):
                 continue
             sizes = case.sizes["scaling_full"] if mode == "full" and "scaling_full" in case.sizes else case.sizes["scaling"]
-            times = []
-            for size in sizes:
+            present = [a for a in case.anchors if anchors and _available(a.module)]
+            curves = {None: []} | {a.name: [] for a in present}
+            active = {a.name for a in present}
+            for k, size in enumerate(sizes):
                 data = case.make(size)
                 case.ours(data)
-                times.append(_median_time(case.ours, data, 3))
-            x = np.asarray(sizes, dtype=float) if case.complexity.startswith("2^") else np.log(sizes)
-            slope = float(np.polyfit(x, np.log(times), 1)[0])
-            # between the two largest sizes: the asymptotic growth, once fixed costs no longer count
-            tail = float(np.log(times[-1] / times[-2]) / (x[-1] - x[-2]))
-            if case.complexity.startswith("2^"):  # exponential in the size: the time factor per added item
-                slope, tail = float(np.exp(slope)), float(np.exp(tail))
-            out.append({"family": family, "kernel": case.kernel, "sizes": sizes, "seconds": times,
-                        "slope": slope, "tail_slope": tail, "claimed": case.complexity})
+                curves[None].append(_median_time(case.ours, data, 3))
+                for anchor in present:
+                    if anchor.name not in active:
+                        continue
+                    times = curves[anchor.name]
+                    if times:  # predict this size's time before paying for it
+                        growth = max(np.log(times[-1] / times[-2]) / np.log(sizes[k - 1] / sizes[k - 2]), 1.0) \
+                            if len(times) >= 2 else 2.0
+                        if times[-1] * (size / sizes[k - 1]) ** growth > budget:
+                            active.discard(anchor.name)
+                            continue
+                    else:
+                        anchor.run(data)  # warm-up (imports, compilation) at the first size only
+                    first = _median_time(anchor.run, data, 1)
+                    times.append(first if first > budget / 3 else float(np.median([first] + [
+                        _median_time(anchor.run, data, 1) for _ in range(2)])))
+            for name, times in curves.items():
+                slope, tail = _slopes(sizes, times, case.complexity)
+                out.append({"family": family, "kernel": case.kernel, "anchor": name, "sizes": sizes[:len(times)],
+                            "seconds": times, "slope": slope, "tail_slope": tail, "claimed": case.complexity})
     return out
 
 
@@ -637,7 +669,7 @@ def add_memory(rows: list[Row], mode: str) -> dict:
 
 
 def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
-    """Speed-up of fastscore over each anchor (log scale) and fastscore's scaling curves, as a PNG."""
+    """Speed-up of fastscore over each anchor (log scale) and the scaling curves (fastscore and anchors), as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -652,10 +684,16 @@ def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
     left.set_yticks(range(len(timed)), labels, fontsize=7)
     left.invert_yaxis()
     left.set_xlabel("speed-up: anchor time / fastscore time (log)")
-    for entry in scaling_entries:
-        right.loglog(entry["sizes"], entry["seconds"], marker="o", label=f"{entry['kernel']} ({entry['slope']:.2f})")
+    colors = {}
+    for entry in scaling_entries:  # fastscore solid with dots; its anchors dashed, in the kernel's colour
+        color = colors.setdefault(entry["kernel"], f"C{len(colors) % 10}")
+        if entry.get("anchor") is None:
+            slope = "" if entry["slope"] is None else f" ({entry['slope']:.2f})"
+            right.loglog(entry["sizes"], entry["seconds"], marker="o", color=color, label=entry["kernel"] + slope)
+        else:
+            right.loglog(entry["sizes"], entry["seconds"], marker="x", ls="--", lw=0.8, color=color)
     right.set_xlabel("size (items, predictions, battles, images, ...)")
-    right.set_ylabel("fastscore seconds")
+    right.set_ylabel("seconds (solid: fastscore; dashed: its anchors, up to a time budget)")
     right.legend(fontsize=6, title="kernel (log-log slope; for 2^m kernels the time factor per item)", title_fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

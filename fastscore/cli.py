@@ -336,9 +336,14 @@ def _cmd_bench(args) -> int:
     if args.scaling and not args.plot:
         for entry in bench.scaling(families, mode):
             what = "time factor per item" if entry["claimed"].startswith("2^") else "log-log slope"
-            print(f"{entry['family']:<12} {entry['kernel']:<48} {what} {entry['slope']:.2f} "
-                  f"(between the two largest: {entry['tail_slope']:.2f}; claimed O({entry['claimed']})) "
-                  f"at sizes {entry['sizes']}")
+            if entry["anchor"] is None:
+                print(f"{entry['family']:<12} {entry['kernel']:<48} {what} {entry['slope']:.2f} "
+                      f"(between the two largest: {entry['tail_slope']:.2f}; claimed O({entry['claimed']})) "
+                      f"at sizes {entry['sizes']} ({', '.join(f'{t * 1e3:.1f} ms' for t in entry['seconds'])})")
+            else:
+                slope = "n/a (one size within the time budget)" if entry["slope"] is None else f"{entry['slope']:.2f}"
+                print(f"{'':<12}   vs {entry['anchor']:<42} {what} {slope} at sizes {entry['sizes']} "
+                      f"({', '.join(f'{t * 1e3:.1f} ms' for t in entry['seconds'])})")
         return 0
     rows = bench.run(families, mode=mode)
     memory = bench.add_memory(rows, mode) if args.memory else None

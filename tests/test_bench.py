@@ -71,23 +71,29 @@ def test_memory_probe_and_plot(tmp_path, quick_rows):
     megabytes = bench.peak_memory(family, index, -1, "quick")
     assert 0.0 <= megabytes < 200.0
     path = tmp_path / "speed.png"
-    entries = [{"kernel": "k", "sizes": [10, 100], "seconds": [0.001, 0.01], "slope": 1.0}]
+    entries = [{"kernel": "k", "anchor": None, "sizes": [10, 100], "seconds": [0.001, 0.01], "slope": 1.0},
+               {"kernel": "k", "anchor": "a", "sizes": [10], "seconds": [0.1], "slope": None}]
     bench.plot(quick_rows, entries, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_scaling_reports_slopes_and_per_item_factors(monkeypatch, capsys):
+def test_scaling_reports_slopes_per_item_factors_and_anchor_curves(monkeypatch, capsys):
     def cases():
         sizes = {"quick": 8, "full": 8, "scaling": [1000, 4000, 16000], "scaling_full": [1000, 4000, 16000, 64000]}
-        return [bench.Case("ranking", "sort", sizes, lambda n: np.random.default_rng(0).random(n), np.sort),
+        anchor = bench.Anchor("mergesort", "numpy", "numpy", lambda x: np.sort(x, kind="stable"), bench._equal)
+        return [bench.Case("ranking", "sort", sizes, lambda n: np.random.default_rng(0).random(n), np.sort, [anchor]),
                 bench.Case("ranking", "subsets", {**sizes, "scaling": [8, 10, 12], "scaling_full": [8, 10, 12, 14]},
                            lambda m: np.arange(2 ** m), np.cumsum, complexity="2^m")]
     monkeypatch.setattr(bench, "FAMILIES", {"ranking": cases})
     quick, full = bench.scaling(["ranking"]), bench.scaling(["ranking"], mode="full")
-    assert [e["sizes"] for e in quick] == [[1000, 4000, 16000], [8, 10, 12]]
+    assert [(e["kernel"], e["anchor"], e["sizes"]) for e in quick] == [
+        ("sort", None, [1000, 4000, 16000]), ("sort", "mergesort", [1000, 4000, 16000]), ("subsets", None, [8, 10, 12])]
     assert full[0]["sizes"] == [1000, 4000, 16000, 64000]
     assert all(np.isfinite(e["slope"]) and np.isfinite(e["tail_slope"]) for e in quick + full)
-    assert quick[1]["slope"] > 0 and quick[1]["claimed"] == "2^m"  # a time factor per item, not a log-log slope
+    assert quick[2]["slope"] > 0 and quick[2]["claimed"] == "2^m"  # a time factor per item, not a log-log slope
+    # an anchor predicted to exceed the time budget stops; one size gives no slope
+    stopped = bench.scaling(["ranking"], budget=0.0)[1]
+    assert stopped["anchor"] == "mergesort" and stopped["sizes"] == [1000] and stopped["slope"] is None
     assert main(["bench", "--scaling", "--family", "ranking"]) == 0
     out = capsys.readouterr().out
-    assert "log-log slope" in out and "time factor per item" in out and "claimed O(2^m)" in out
+    assert "log-log slope" in out and "time factor per item" in out and "claimed O(2^m)" in out and "vs mergesort" in out
