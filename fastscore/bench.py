@@ -13,6 +13,7 @@ comparisons.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import math
@@ -466,7 +467,10 @@ def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
                     rows.append(Row(family, case.kernel, size, ours_s, compile_s, anchor.name,
                                     skipped=f"not installed: {anchor.pip}"))
                     continue
-                theirs = anchor.run(data)  # a warm-up (anchors may compile too); its result is compared
+                # a warm-up (anchors may compile too) whose result is compared now and then dropped:
+                # large results kept alive (200k dicts) would slow every later call through the GC
+                agreed = bool(anchor.agrees(ours, anchor.run(data), data))
+                gc.collect()
                 anchor_runs = 1 if _median_time(anchor.run, data, 1) > 2.0 else runs
                 # interleaved: fastscore and the anchor alternate, so a slow spell hits both
                 ours_times, anchor_times = [], []
@@ -475,7 +479,7 @@ def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
                     anchor_times.append(_median_time(anchor.run, data, 1))
                 ours_med, anchor_med = float(np.median(ours_times + [ours_s])), float(np.median(anchor_times))
                 rows.append(Row(family, case.kernel, size, ours_med, compile_s, anchor.name, anchor_med,
-                                anchor_med / ours_med, bool(anchor.agrees(ours, theirs, data))))
+                                anchor_med / ours_med, agreed))
     return rows
 
 

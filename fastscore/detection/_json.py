@@ -76,42 +76,43 @@ def _skip_string(buf, i):
 
 @njit(cache=True, nogil=True)
 def _parse_number(buf, i, pow10):
-    """Parse the number at i: (value, end, exact); end = -1 if no number starts there."""
+    """Parse the number at i: (value, end, exact); end = -1 if no number starts there.
+
+    Digits accumulate into an int64 mantissa (the leading zeros of a fraction
+    skipped); more than 18 significant digits, a mantissa above 2^53 or a
+    power of ten beyond 22 leaves the number inexact (converted by float() later).
+    """
     n = buf.shape[0]
     negative = buf[i] == 45
     if negative:
         i += 1
-    mantissa = 0  # int64: up to 18 significant digits are kept exactly
-    digits = 0
-    exp10 = 0
     start = i
+    mantissa = 0
+    n_digits = 0
+    exp10 = 0
     while i < n:
         c = np.int64(buf[i]) - 48
-        if c < 0 or c > 9:
+        if np.uint64(c) > 9:  # not a digit (one unsigned comparison)
             break
-        if digits < 18:
-            mantissa = mantissa * 10 + c
-            if mantissa != 0:
-                digits += 1
-        else:
-            exp10 += 1
-            digits += 1
+        mantissa = mantissa * 10 + c  # may wrap past 18 digits: then n_digits marks it inexact
+        n_digits += 1
         i += 1
     if i == start:
         return 0.0, -1, False
     if i < n and buf[i] == 46:  # '.'
         i += 1
+        if mantissa == 0:  # "0.000123": the zeros are not significant digits
+            n_digits = 0
+            while i < n and buf[i] == 48:
+                exp10 -= 1
+                i += 1
         while i < n:
             c = np.int64(buf[i]) - 48
-            if c < 0 or c > 9:
+            if np.uint64(c) > 9:
                 break
-            if digits < 18:
-                mantissa = mantissa * 10 + c
-                exp10 -= 1
-                if mantissa != 0:
-                    digits += 1
-            else:
-                digits += 1
+            mantissa = mantissa * 10 + c
+            n_digits += 1
+            exp10 -= 1
             i += 1
     if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' or 'E'
         i += 1
@@ -124,14 +125,14 @@ def _parse_number(buf, i, pow10):
         e = 0
         while i < n:
             c = np.int64(buf[i]) - 48
-            if c < 0 or c > 9:
+            if np.uint64(c) > 9:
                 break
             if e < 100000:
                 e = e * 10 + c
             i += 1
         exp10 += sign * e
     # Clinger's fast path: an exact mantissa times an exact power of ten, rounded once
-    exact = digits <= 18 and mantissa <= 9007199254740992 and -22 <= exp10 <= 22
+    exact = n_digits <= 18 and mantissa <= 9007199254740992 and -22 <= exp10 <= 22
     value = 0.0
     if exact:
         value = float(mantissa)
@@ -142,6 +143,20 @@ def _parse_number(buf, i, pow10):
         if negative:
             value = -value
     return value, i, exact
+
+
+@njit(cache=True, nogil=True)
+def _skip_number(buf, i):
+    """The end of the number at i, not converted (a field we do not keep); -1 if none starts there."""
+    n = buf.shape[0]
+    start = i
+    while i < n:
+        c = buf[i]
+        if (48 <= c <= 57) or c == 45 or c == 46 or c == 43 or c == 101 or c == 69:
+            i += 1
+        else:
+            break
+    return i if i > start else -1
 
 
 @njit(cache=True, nogil=True)
@@ -252,9 +267,6 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
                 values[n_records - 1, 8] = 1.0 if c == 116 else 0.0
             i += 4 if c != 102 else 5
         else:
-            value, end, exact = _parse_number(buf, i, pow10)
-            if end < 0:
-                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             slot = -1
             if in_record_field:
                 if field >= 0:
@@ -265,10 +277,16 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
                     slot = 3 + count[depth - 1]
                 count[depth - 1] += 1
             if slot >= 0:
-                if exact:
-                    values[n_records - 1, slot] = value
-                else:
-                    slow_list.append((n_records - 1, slot, i, end))
+                value, end, exact = _parse_number(buf, i, pow10)
+                if end >= 0:
+                    if exact:
+                        values[n_records - 1, slot] = value
+                    else:
+                        slow_list.append((n_records - 1, slot, i, end))
+            else:  # a number we do not keep (segmentation polygons, widths, ...): only its end
+                end = _skip_number(buf, i)
+            if end < 0:
+                return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             i = end
         if depth > 0 and kind[depth - 1] == 1:
             expect_key = True

@@ -174,14 +174,18 @@ def test_compat_file_loading_is_columnar_with_lazy_dicts():
 def test_json_reader_exact_numbers(tmp_path):
     from fastscore.detection._json import results_columns
 
-    values = [0.1, 1e-7, 123456789.123, 0.12345678901234567, 1.7976931348623157e308, -2.5e-3, 5e-324, 3]
-    rows = [{"image_id": i, "category_id": 1, "bbox": [v, 0, 1, 2], "score": v, "segmentation": [[1, 2]],
+    values = [0.1, 1e-7, 123456789.123, 0.12345678901234567, 1.7976931348623157e308, -2.5e-3, 5e-324, 3,
+              0.00012345678901234567, 0.0001, -0.0, 9007199254740993, 123456789012345678901234567890, 1.5e22, 0.5]
+    rows = [{"image_id": i, "category_id": 1, "bbox": [v, 0, 1, 2], "score": v, "segmentation": [[1.5e-3, -2, 0.25]],
              "note": 'a "quoted" { string [\\'} for i, v in enumerate(values)]
     path = tmp_path / "dt.json"
-    path.write_text(json.dumps(rows, indent=1))
+    # as written by json.dumps, and as text other writers produce (leading zeros of a fraction, trailing zeros)
+    text = json.dumps(rows, indent=1).replace('"score": 0.5', '"score": 0.50000000000000000000000')
+    path.write_text(text.replace('"bbox": [0.0001,', '"bbox": [0.000100000,'))
     columns = results_columns(path)
     assert columns["score"].tolist() == [float(v) for v in values]
     assert columns["bbox"][:, 0].tolist() == [float(v) for v in values]
+    assert str(columns["score"][10]) == "-0.0"
     bad = tmp_path / "bad.json"
     bad.write_text('[{"image_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5, "category_id": 1}')
     with pytest.raises(ValueError, match="not valid JSON"):
