@@ -40,6 +40,26 @@ def test_arena_compute_bt(benchmark, battles):
     assert max(abs(ours[k] - v) for k, v in converged.items()) < 1e-6
 
 
+@pytest.fixture(scope="module")
+def string_battles():
+    """The same 1M battles with plain string columns: both sides hash the names."""
+    return arena_battles(1_000_000, 100, ties=0.15, seed=0, categorical=False)
+
+
+@pytest.mark.benchmark(group="Bradley-Terry, 1M battles, 100 models, string columns")
+def test_fastscore_bradley_terry_strings(benchmark, string_battles):
+    benchmark.pedantic(bradley_terry, (string_battles,), rounds=5, iterations=1)
+
+
+@pytest.mark.benchmark(group="Bradley-Terry, 1M battles, 100 models, string columns")
+def test_arena_compute_bt_strings(benchmark, string_battles):
+    frame = string_battles
+    expected = benchmark.pedantic(arena.compute_bt, (frame.model_a, frame.model_b, frame.winner), rounds=3, iterations=1)
+    board = bradley_terry(frame)
+    ours = dict(zip(board.models.tolist(), board.rating))
+    assert max(abs(ours[k] - v) for k, v in expected.items()) < 1e-2
+
+
 @pytest.mark.benchmark(group="Elo, 1M battles")
 def test_fastscore_elo(benchmark, battles):
     benchmark(elo, battles)
