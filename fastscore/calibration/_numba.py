@@ -253,15 +253,34 @@ def triweight_sums(points, positive, grid, bandwidth):
 
 
 @njit(cache=True, nogil=True)
-def sorted_pass(p, y, n_bins, width):
+def pack_keys(probs, labels, keys):
+    """keys[i] = IEEE bits of probs[i] (-0.0 as 0.0) << 1 | labels[i]: for p >= 0 the bits order
+    like the values, so one sort of the keys sorts by p and puts y = 0 first within ties."""
+    bits = probs.view(np.uint64)
+    for i in range(keys.shape[0]):
+        b = bits[i]
+        if b == np.uint64(0x8000000000000000):  # -0.0
+            b = np.uint64(0)
+        keys[i] = (b << np.uint64(1)) | np.uint64(labels[i] != 0)
+    return keys
+
+
+@njit(cache=True, nogil=True)
+def sorted_pass(left, right, n_bins, width):
     """Adaptive ECE, KS error and the MMCE kernel sum of samples sorted by p, in one pass.
 
-    The adaptive bins are cut at ranks (sizes n // n_bins or one more, the
-    larger first); KS reads the partial sums of y - p at the end of each run
-    of equal p; the MMCE sum carries the earlier points along with factors
-    exp(-(r_i - r_{i-1}) / width) <= 1.
+    The samples are packed keys (IEEE bits of p << 1 | y) in two sorted runs
+    (``right`` may be empty), merged on the fly: the order is that of one
+    sort of all the keys. The adaptive bins are cut at ranks (sizes
+    n // n_bins or one more, the larger first); KS reads the partial sums of
+    y - p at the end of each run of equal p; the MMCE sum carries the earlier
+    points along with factors exp(-(r_i - r_{i-1}) / width) <= 1.
     """
-    n = p.shape[0]
+    n_left = left.shape[0]
+    n_right = right.shape[0]
+    n = n_left + n_right
+    bits = np.empty(1, dtype=np.uint64)
+    as_float = bits.view(np.float64)  # reads the bits of p back as a float64
     parts = min(n_bins, n)
     base = n // parts
     extra = n % parts
@@ -273,8 +292,21 @@ def sorted_pass(p, y, n_bins, width):
     ks = 0.0
     kernel_total = 0.0
     carried = 0.0
+    previous_p = 0.0
+    previous_residual = 0.0
+    li = 0
+    ri = 0
+    last = np.uint64(0xFFFFFFFFFFFFFFFF)  # an exhausted run reads as the largest key
     for i in range(n):
-        residual = np.float64(y[i]) - p[i]
+        a = left[li] if li < n_left else last
+        b = right[ri] if ri < n_right else last
+        take_left = a <= b  # no branch on the comparison: the merge order is data-dependent
+        key = a if take_left else b
+        li += np.int64(take_left)
+        ri += 1 - np.int64(take_left)
+        bits[0] = key >> np.uint64(1)
+        p = as_float[0]
+        residual = np.float64(key & np.uint64(1)) - p
         if i == bin_end:
             adaptive += abs(bin_sum)
             bin_sum = 0.0
@@ -282,11 +314,13 @@ def sorted_pass(p, y, n_bins, width):
             bin_end += base + (1 if bin_index < extra else 0)
         bin_sum += residual
         if i > 0:
-            if p[i] != p[i - 1]:
+            if p != previous_p:
                 ks = max(ks, abs(partial))
-            carried = (carried + (np.float64(y[i - 1]) - p[i - 1])) * np.exp(-(p[i] - p[i - 1]) / width)
+            carried = (carried + previous_residual) * np.exp(-(p - previous_p) / width)
         partial += residual
         kernel_total += residual * (residual + 2.0 * carried)
+        previous_p = p
+        previous_residual = residual
     adaptive += abs(bin_sum)
     ks = max(ks, abs(partial))
     return adaptive / n, ks / n, kernel_total

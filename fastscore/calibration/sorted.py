@@ -251,15 +251,29 @@ def mmce(y_true, y_prob, *, mode="auto", width=0.4, ci=None, n_boot=200, seed=No
     return float(np.mean([_mmce_from_sorted(p, r, width, kernel_sum) for p, _, r in _sorted_columns(columns)]))
 
 
-def _sort_by_probability(probs, labels):
-    """(p, y) sorted by p, through one sort of packed integer keys (bits of p, then y).
+PARALLEL_SORT_MIN = 1 << 18  # below this, one sort on one thread
 
-    For p >= 0 the IEEE bits order like the values, so (bits << 1) | y sorts
-    by p and, within ties, puts y = 0 first; no argsort, no gather.
-    """
-    keys = ((probs + 0.0).view(np.uint64) << np.uint64(1)) | labels.astype(np.uint64)  # + 0.0 turns -0.0 into 0.0
-    keys.sort()
-    return (keys >> np.uint64(1)).view(np.float64), (keys & np.uint64(1)).astype(np.int8)
+
+def _sorted_runs(probs, labels):
+    """The samples as packed keys (see ``pack_keys``) in two sorted halves, each built
+    and sorted on its own thread (NumPy's sort releases the GIL), for ``sorted_pass`` to
+    merge on the fly; one sorted run and an empty one when the input is small."""
+    from .._config import map_threads, n_threads
+    from ._numba import pack_keys
+
+    probs = np.ascontiguousarray(probs, dtype=np.float64)
+    keys = np.empty(probs.size, dtype=np.uint64)
+    halves = 2 if probs.size >= PARALLEL_SORT_MIN and n_threads() >= 2 else 1
+    cuts = [0, probs.size // 2, probs.size] if halves == 2 else [0, probs.size]
+
+    def build_and_sort(h):
+        run = keys[cuts[h]:cuts[h + 1]]
+        pack_keys(probs[cuts[h]:cuts[h + 1]], labels[cuts[h]:cuts[h + 1]], run)
+        run.sort()
+        return run
+
+    runs = map_threads(build_and_sort, range(halves))
+    return (runs[0], runs[1]) if halves == 2 else (runs[0], keys[:0])
 
 
 def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backend=None) -> dict:
@@ -268,9 +282,10 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
     Returns ``{"adaptive_ece": ..., "ks_error": ..., "mmce": ...}``. KS and
     MMCE equal the separate functions (to rounding); the adaptive ECE
     orders tied probabilities by outcome (0 first) instead of by input
-    order, which can move tied samples across a rank cut. One packed-key
-    sort and one compiled pass (the reference backend: the separate
-    NumPy computations).
+    order, which can move tied samples across a rank cut. One sort of packed
+    keys (in two halves on two threads for large inputs, merged inside the
+    pass) and one compiled pass (the reference backend: the separate NumPy
+    computations).
 
     Examples
     --------
@@ -292,7 +307,7 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
         from ._numba import sorted_pass
 
         for probs, labels in columns:
-            adaptive, ks, total = sorted_pass(*_sort_by_probability(probs, labels), n_bins, width)
+            adaptive, ks, total = sorted_pass(*_sorted_runs(probs, labels), n_bins, width)
             values["adaptive_ece"].append(adaptive)
             values["ks_error"].append(ks)
             values["mmce"].append(float(np.sqrt(max(total, 0.0))) / probs.size)
