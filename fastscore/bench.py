@@ -680,7 +680,8 @@ def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
     import matplotlib.pyplot as plt
 
     timed = [r for r in rows if r.ratio is not None]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 0.45 * max(len(timed), 8) + 1.5))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(16, 0.45 * max(len(timed), 8) + 1.5),
+                                      gridspec_kw={"width_ratios": [1, 1.3]})
     labels = [f"{r.kernel}\nvs {r.anchor}" for r in timed]
     left.barh(range(len(timed)), [r.ratio for r in timed], color="tab:blue")
     left.set_xscale("log")
@@ -690,7 +691,7 @@ def plot(rows: list[Row], scaling_entries: list[dict], path) -> None:
     left.set_xlabel("speed-up: anchor time / fastscore time (log)")
     colors = {}
     for entry in scaling_entries:  # fastscore solid with dots; its anchors dashed, in the kernel's colour
-        color = colors.setdefault(entry["kernel"], f"C{len(colors) % 10}")
+        color = colors.setdefault(entry["kernel"], plt.get_cmap("tab20")(len(colors) % 20))
         if entry.get("anchor") is None:
             slope = "" if entry["slope"] is None else f" ({entry['slope']:.2f})"
             right.loglog(entry["sizes"], entry["seconds"], marker="o", color=color, label=entry["kernel"] + slope)
