@@ -266,38 +266,62 @@ def pack_keys(probs, labels, keys):
 
 
 @njit(cache=True, nogil=True)
-def sorted_pass(left, right, n_bins, width):
-    """Adaptive ECE, KS error and the MMCE kernel sum of samples sorted by p, in one pass.
+def merge_split(left, right, rank):
+    """(l, r) with l + r = rank such that left[:l] and right[:r] are the first ``rank`` keys
+    of the merge of the two sorted runs (a binary search on l)."""
+    lo = max(0, rank - right.shape[0])
+    hi = min(rank, left.shape[0])
+    while lo < hi:
+        l = (lo + hi) // 2
+        if left[l] < right[rank - l - 1]:  # left[l] belongs to the first rank keys: take more of left
+            lo = l + 1
+        else:
+            hi = l
+    return lo, rank - lo
 
-    The samples are packed keys (IEEE bits of p << 1 | y) in two sorted runs
-    (``right`` may be empty), merged on the fly: the order is that of one
-    sort of all the keys. The adaptive bins are cut at ranks (sizes
-    n // n_bins or one more, the larger first); KS reads the partial sums of
-    y - p at the end of each run of equal p; the MMCE sum carries the earlier
-    points along with factors exp(-(r_i - r_{i-1}) / width) <= 1.
+
+@njit(cache=True, nogil=True)
+def sorted_pass_part(left, right, rank0, n, n_bins, width, previous_key, has_previous, bin_sums):
+    """One stretch of the merged order of two sorted runs of packed keys (see pack_keys),
+    starting at global rank ``rank0`` of ``n``, after ``previous_key`` when ``has_previous``.
+
+    Adds the residuals y - p into ``bin_sums`` (equal-mass bins by global rank: sizes
+    n // n_bins or one more, the larger first) and returns (sum of residuals, largest and
+    smallest partial sum read at the end of a run of equal p (local to this stretch),
+    whether any was read, the MMCE kernel sum within the stretch, sum of r_i D_i, carry,
+    D of its last point): D_i = exp(-(p_i - previous p) / width) links the stretch to the
+    points before it and carry = C + r of its last point, where C_i carries the earlier
+    points of the stretch with factors exp(-(p_i - p_{i-1}) / width) <= 1.
     """
     n_left = left.shape[0]
     n_right = right.shape[0]
-    n = n_left + n_right
     bits = np.empty(1, dtype=np.uint64)
     as_float = bits.view(np.float64)  # reads the bits of p back as a float64
     parts = min(n_bins, n)
     base = n // parts
     extra = n % parts
-    bin_index = 0
-    bin_end = base + (1 if extra > 0 else 0)
-    bin_sum = 0.0
-    adaptive = 0.0
+    if rank0 < extra * (base + 1):  # the bin of rank0 and where it ends
+        bin_index = rank0 // (base + 1)
+    else:
+        bin_index = extra + (rank0 - extra * (base + 1)) // base
+    bin_end = bin_index * base + min(bin_index, extra) + base + (1 if bin_index < extra else 0)
+    previous_p = 0.0
+    if has_previous:
+        bits[0] = previous_key >> np.uint64(1)
+        previous_p = as_float[0]
     partial = 0.0
-    ks = 0.0
+    high = 0.0
+    low = 0.0
+    read = False
     kernel_total = 0.0
     carried = 0.0
-    previous_p = 0.0
+    linked = 0.0
+    link = 1.0
     previous_residual = 0.0
+    last = np.uint64(0xFFFFFFFFFFFFFFFF)  # an exhausted run reads as the largest key
     li = 0
     ri = 0
-    last = np.uint64(0xFFFFFFFFFFFFFFFF)  # an exhausted run reads as the largest key
-    for i in range(n):
+    for i in range(n_left + n_right):
         a = left[li] if li < n_left else last
         b = right[ri] if ri < n_right else last
         take_left = a <= b  # no branch on the comparison: the merge order is data-dependent
@@ -307,20 +331,48 @@ def sorted_pass(left, right, n_bins, width):
         bits[0] = key >> np.uint64(1)
         p = as_float[0]
         residual = np.float64(key & np.uint64(1)) - p
-        if i == bin_end:
-            adaptive += abs(bin_sum)
-            bin_sum = 0.0
+        if rank0 + i == bin_end:
             bin_index += 1
             bin_end += base + (1 if bin_index < extra else 0)
-        bin_sum += residual
-        if i > 0:
-            if p != previous_p:
-                ks = max(ks, abs(partial))
-            carried = (carried + previous_residual) * np.exp(-(p - previous_p) / width)
+        bin_sums[bin_index] += residual
+        if i > 0 or has_previous:
+            if p != previous_p:  # the point before ends a run of equal p: KS reads the partial sum
+                high = partial if not read else max(high, partial)
+                low = partial if not read else min(low, partial)
+                read = True
+            factor = np.exp(-(p - previous_p) / width)
+            link *= factor
+            if i > 0:
+                carried = (carried + previous_residual) * factor
         partial += residual
         kernel_total += residual * (residual + 2.0 * carried)
+        linked += residual * link
         previous_p = p
         previous_residual = residual
-    adaptive += abs(bin_sum)
-    ks = max(ks, abs(partial))
+    return partial, high, low, read, kernel_total, linked, carried + previous_residual, link
+
+
+@njit(cache=True, nogil=True)
+def combine_sorted_parts(results, bin_sums, n):
+    """Adaptive ECE, KS error and the MMCE kernel sum from the stretches, in order."""
+    adaptive = 0.0
+    for b in range(bin_sums.shape[1]):
+        total = 0.0
+        for k in range(bin_sums.shape[0]):
+            total += bin_sums[k, b]
+        adaptive += abs(total)
+    offset = 0.0
+    ks = 0.0
+    kernel_total = 0.0
+    carry = 0.0
+    for k in range(results.shape[0]):
+        partial, high, low, read = results[k, 0], results[k, 1], results[k, 2], results[k, 3]
+        inside, linked, carry_out, link = results[k, 4], results[k, 5], results[k, 6], results[k, 7]
+        if read != 0.0:
+            ks = max(ks, abs(offset + high), abs(offset + low))
+        kernel_total += inside + 2.0 * carry * linked
+        # the carry into the next stretch: this stretch's own carry plus the earlier one, decayed
+        carry = carry_out + carry * link
+        offset += partial
+    ks = max(ks, abs(offset))
     return adaptive / n, ks / n, kernel_total

@@ -256,7 +256,7 @@ PARALLEL_SORT_MIN = 1 << 18  # below this, one sort on one thread
 
 def _sorted_runs(probs, labels):
     """The samples as packed keys (see ``pack_keys``) in two sorted halves, each built
-    and sorted on its own thread (NumPy's sort releases the GIL), for ``sorted_pass`` to
+    and sorted on its own thread (NumPy's sort releases the GIL), for ``sorted_pass_part`` to
     merge on the fly; one sorted run and an empty one when the input is small."""
     from .._config import map_threads, n_threads
     from ._numba import pack_keys
@@ -274,6 +274,28 @@ def _sorted_runs(probs, labels):
 
     runs = map_threads(build_and_sort, range(halves))
     return (runs[0], runs[1]) if halves == 2 else (runs[0], keys[:0])
+
+
+def _one_sort_pass(probs, labels, n_bins, width):
+    """(adaptive ECE, KS error, MMCE kernel sum) from the two sorted runs: the merged order is
+    cut at its middle rank and each half is walked on its own thread, then the halves are joined
+    (bin sums added, KS partial sums offset, the MMCE carry decayed into the second half)."""
+    from .._config import map_threads
+    from ._numba import combine_sorted_parts, merge_split, sorted_pass_part
+
+    left, right = _sorted_runs(probs, labels)
+    n = left.size + right.size
+    if right.size == 0:
+        stretches = [(left, right, 0, np.uint64(0), False)]
+    else:
+        l, r = merge_split(left, right, n // 2)
+        before = max(left[l - 1] if l else np.uint64(0), right[r - 1] if r else np.uint64(0))
+        stretches = [(left[:l], right[:r], 0, np.uint64(0), False), (left[l:], right[r:], n // 2, before, True)]
+    bin_sums = np.zeros((len(stretches), n_bins))
+    results = np.array(map_threads(
+        lambda k: sorted_pass_part(*stretches[k][:3], n, n_bins, float(width), *stretches[k][3:], bin_sums[k]),
+        range(len(stretches))), dtype=np.float64)
+    return combine_sorted_parts(results, bin_sums, n)
 
 
 def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backend=None) -> dict:
@@ -304,10 +326,8 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
             values["ks_error"].append(_ks_from_sorted(p, r))
             values["mmce"].append(_mmce_from_sorted(p, r, width, kernel_sum))
     else:
-        from ._numba import sorted_pass
-
         for probs, labels in columns:
-            adaptive, ks, total = sorted_pass(*_sorted_runs(probs, labels), n_bins, width)
+            adaptive, ks, total = _one_sort_pass(probs, labels, n_bins, width)
             values["adaptive_ece"].append(adaptive)
             values["ks_error"].append(ks)
             values["mmce"].append(float(np.sqrt(max(total, 0.0))) / probs.size)

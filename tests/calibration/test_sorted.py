@@ -161,10 +161,11 @@ def test_one_sort_backends_agree_and_order_ties_by_outcome():
     assert sorted_estimates([0, 1], [-0.0, 0.5]) == sorted_estimates([0, 1], [0.0, 0.5])
 
 
+@pytest.mark.parametrize("layout", ["ties", "constant", "sorted"])
 @pytest.mark.parametrize("n", [2, 3, 501, 2000])
-def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n):
-    """Large inputs sort two halves on two threads and merge them inside the pass: the
-    same numbers as one sort of all the keys (forced here on small inputs)."""
+def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n, layout):
+    """Large inputs sort two halves on two threads, cut the merged order at its middle and walk
+    each half on its own thread: the numbers of one sort and one pass (forced on small inputs)."""
     import fastscore._config as config
     from fastscore.calibration import sorted as sorted_module
     from fastscore.calibration import sorted_estimates
@@ -172,12 +173,19 @@ def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n):
     rng = np.random.default_rng(n)
     p = np.round(rng.random(n), 2)  # ties that straddle the two halves
     p[: n // 3] = rng.random(n // 3)
+    if layout == "constant":  # one run of equal p across both halves
+        p[:] = 0.3
+    elif layout == "sorted":  # the first half's keys all below the second's
+        p.sort()
     y = (rng.random(n) < p).astype(int)
     one_run = sorted_estimates(y, p, n_bins=7)
     monkeypatch.setattr(sorted_module, "PARALLEL_SORT_MIN", 0)
     monkeypatch.setattr(config, "n_threads", lambda: 2)  # two runs even on a one-core machine
     left, right = sorted_module._sorted_runs(p, y)
     assert left.size == n // 2 and right.size == n - n // 2 and np.all(np.diff(right.astype(float)) >= 0)
-    assert sorted_estimates(y, p, n_bins=7) == one_run
+    halves = sorted_estimates(y, p, n_bins=7)
+    # the same sums in another order (bins and partial sums joined, the MMCE carry decayed once)
+    assert halves == pytest.approx(one_run, rel=1e-10, abs=1e-15)
     reference = sorted_estimates(y, p, n_bins=7, backend="reference")
-    assert sorted_estimates(y, p, n_bins=7)["mmce"] == pytest.approx(reference["mmce"], rel=1e-10)
+    assert halves["mmce"] == pytest.approx(reference["mmce"], rel=1e-10)
+    assert halves["ks_error"] == pytest.approx(ks_error(y, p), rel=1e-12)
