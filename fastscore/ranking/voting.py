@@ -50,16 +50,20 @@ def _profile(rankings, weights):
     if not (np.sort(rankings, axis=1) == np.arange(m)).all():
         r = int(np.argmax(~(np.sort(rankings, axis=1) == np.arange(m)).all(axis=1)))
         raise ValueError(f"ranking {r} is not a permutation of the item ids 0..{m - 1}: {rankings[r].tolist()}.")
+    return np.ascontiguousarray(rankings), _check_weights(weights, rankings.shape[0], "ranking"), m
+
+
+def _check_weights(weights, n, per):
+    """Weights of the n ballots (ones when None): finite, >= 0, one per ``per``."""
     if weights is None:
-        weights = np.ones(rankings.shape[0])
-    else:
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape != (rankings.shape[0],):
-            raise ValueError(f"weights must have one entry per ranking ({rankings.shape[0]}), got {weights.shape}.")
-        check_finite(weights, "weights")
-        if (weights < 0).any():
-            raise ValueError("weights must be >= 0.")
-    return np.ascontiguousarray(rankings), weights, m
+        return np.ones(n)
+    weights = np.asarray(weights, dtype=np.float64)
+    if weights.shape != (n,):
+        raise ValueError(f"weights must have one entry per {per} ({n}), got {weights.shape}.")
+    check_finite(weights, "weights")
+    if (weights < 0).any():
+        raise ValueError("weights must be >= 0.")
+    return weights
 
 
 def _rank_profile(ranks, weights):
@@ -68,16 +72,7 @@ def _rank_profile(ranks, weights):
         raise ValueError(f"ranks must be a non-empty (voters, items) array, got shape {ranks.shape}.")
     if np.isinf(ranks).any():
         raise ValueError("ranks hold an infinite value; use NaN for an item a voter did not rank.")
-    if weights is None:
-        weights = np.ones(ranks.shape[0])
-    else:
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape != (ranks.shape[0],):
-            raise ValueError(f"weights must have one entry per voter ({ranks.shape[0]}), got {weights.shape}.")
-        check_finite(weights, "weights")
-        if (weights < 0).any():
-            raise ValueError("weights must be >= 0.")
-    return np.where(np.isnan(ranks), np.inf, ranks), weights
+    return np.where(np.isnan(ranks), np.inf, ranks), _check_weights(weights, ranks.shape[0], "voter")
 
 
 def _preferences_from_ranks(ranks, weights, chunk=256):
