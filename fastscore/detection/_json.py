@@ -6,6 +6,10 @@ escapes, nested arrays and objects) and keeps only the numbers of the fields
 the evaluation needs. Everything else (segmentations, file names, ...) is
 skipped without being decoded.
 
+Files of the usual COCO shape are read by the faster recursive-descent reader
+of ``_json_records``; this generic walk reads the rest (and names the byte
+where a file is not JSON).
+
 Numbers are converted exactly: a decimal with at most 19 significant digits
 whose mantissa is below 2^53 and whose power of ten is at most 22 in size is
 one correctly rounded IEEE multiplication or division (Clinger's fast path);
@@ -300,78 +304,115 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
     return section[:n_records], values[:n_records], names[:n_records], slow, -1, i, depth
 
 
-def _record_start_after(data: bytes, position: int) -> int:
-    """A '{' after ``position`` that follows a ',' (a likely record start); -1 if none."""
-    while True:
-        position = data.find(b"{", position)
-        if position < 0:
-            return -1
-        before = position - 1
-        while before > 0 and data[before] in b" \t\r\n":
-            before -= 1
-        if data[before] == 44:  # ','
-            return position
+@njit(cache=True, nogil=True)
+def _record_start_after(buf, position):
+    """A '{' at or after ``position`` that follows a ',' (a likely record start); -1 if none."""
+    n = buf.shape[0]
+    while position < n:
+        if buf[position] == 123:
+            before = position - 1
+            while before > 0 and (buf[before] == 32 or buf[before] == 9 or buf[before] == 13 or buf[before] == 10):
+                before -= 1
+            if before >= 0 and buf[before] == 44:  # ','
+                return position
         position += 1
+    return -1
 
 
-def _scan(buf, start, stop, inside_array, results):
+def _scan(buf, words, start, stop, inside_array, results, fast=True):
+    """``scan`` of buf[start:stop]: first by the fast reader of the usual COCO shape
+    (``_json_records``), then, if that gives up, by the generic walk."""
+    from ._json_records import AVAILABLE, scan_records
+
     capacity = (stop - start) // 64 + 16  # grown by the scanner when short
+    if fast and AVAILABLE:
+        section, values, names, slow, given_up, end, depth = scan_records(
+            buf, words, start, stop, inside_array, 1 if results else 2, FIELD_SLOT, _POW10, capacity)
+        if not given_up:
+            return section, values, names, slow, -1, end, depth
     return scan(buf, start, stop, inside_array, 1 if results else 2, FIELD_TABLE, FIELD_LENGTHS, FIELD_SLOT,
                 SECTION_TABLE, SECTION_LENGTHS, _POW10, capacity)
 
 
-def _scan_chunks(data: bytes, buf: np.ndarray, results: bool):
+def _scan_chunks(buf, words, results: bool, fast=True):
     """Scan a large results file in one chunk per thread; None when the chunks do not line up.
 
     Each chunk but the first starts at a guessed record start. The guess is
     right exactly when the scan of the chunk before stops at that byte, still
     inside the top-level array: that is checked, and on any doubt the caller
-    scans the file in one piece.
+    scans the file in one piece. Returns the chunks' (section, values, names, slow).
     """
     from .._config import map_threads, n_threads
 
-    n = len(data)
+    n = buf.shape[0]
     parts = n_threads()
     if not results or parts < 2 or n < 1 << 20:
         return None
     cuts = [0]
     for p in range(1, parts):
-        cut = _record_start_after(data, max(p * n // parts, cuts[-1] + 1))
+        cut = _record_start_after(buf, max(p * n // parts, cuts[-1] + 1))
         if cut < 0:
             break
         cuts.append(cut)
     cuts.append(n)
     if len(cuts) < 3:
         return None
-    chunks = map_threads(lambda j: _scan(buf, cuts[j], cuts[j + 1], j > 0, results), range(len(cuts) - 1))
+    chunks = map_threads(lambda j: _scan(buf, words, cuts[j], cuts[j + 1], j > 0, results, fast),
+                         range(len(cuts) - 1))
     for j, (_, _, _, _, error, end, depth) in enumerate(chunks):
         last = j == len(chunks) - 1
         if error >= 0 or (not last and (end != cuts[j + 1] or depth != 1)) or (last and depth != 0):
             return None
-    offsets = np.cumsum([0] + [len(c[0]) for c in chunks])
-    slow = [c[3] + np.array([off, 0, 0, 0]) for c, off in zip(chunks, offsets)]
-    return (np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks]),
-            np.concatenate([c[2] for c in chunks]), np.concatenate(slow), -1)
+    return [chunk[:4] for chunk in chunks]
 
 
-def scan_file(path, *, results: bool):
-    """Scan a COCO results file (results=True) or annotation file into (sections, values, names, buffer)."""
+def read_padded(path):
+    """The file's bytes as (buf, words) of ``_json_records.padded_words``, read without a second copy."""
+    import os
+
+    from ._json_records import PADDING, padded_words, words_of
+
     with open(path, "rb") as f:
-        data = f.read()
-    buf = np.frombuffer(data, dtype=np.uint8)
-    scanned = _scan_chunks(data, buf, results)
-    if scanned is None:
-        section, values, names, slow, error, _, depth = _scan(buf, 0, len(buf), False, results)
+        size = os.fstat(f.fileno()).st_size
+        storage = np.empty((size + PADDING + 7) // 8, dtype=np.uint64)
+        raw = storage.view(np.uint8)
+        raw[size:] = 0
+        view = memoryview(raw)
+        read = 0
+        while read < size:  # readinto may return less than asked
+            got = f.readinto(view[read:size])
+            if not got:
+                break
+            read += got
+        if read < size or f.read(1):  # the file changed while being read
+            f.seek(0)
+            return padded_words(f.read())
+    return raw[:size], words_of(raw, size)
+
+
+def scan_bytes(buf, words, *, results: bool, fast=True, where="the text"):
+    """The records of a COCO results file (results=True) or annotation file, from its bytes as
+    (buf, words): a list of (sections, values, names) parts, in file order (one part unless a
+    large results file was read in chunks); ``fast=False`` skips the fast reader (for tests)."""
+    parts = _scan_chunks(buf, words, results, fast)
+    if parts is None:
+        section, values, names, slow, error, _, depth = _scan(buf, words, 0, len(buf), False, results, fast)
         if error < 0 and depth != 0:
             error = len(buf)
-    else:
-        section, values, names, slow, error = scanned
-    if error >= 0:
-        raise ValueError(f"{path}: not valid JSON near byte {error} (or nested too deeply); "
-                         f"the file must be a COCO {'results array' if results else 'annotation object'}.")
-    for record, slot, start, end in slow:
-        values[record, slot] = float(data[start:end])
-    return section, values, names, data
+        if error >= 0:
+            raise ValueError(f"{where}: not valid JSON near byte {error} (or nested too deeply); "
+                             f"the file must be a COCO {'results array' if results else 'annotation object'}.")
+        parts = [(section, values, names, slow)]
+    for _, values, _, slow in parts:
+        for record, slot, start, end in slow:
+            values[record, slot] = float(buf[start:end].tobytes())
+    return [part[:3] for part in parts]
+
+
+def scan_file(path, *, results: bool, fast=True):
+    """Scan a COCO results file (results=True) or annotation file into (parts, buf), see scan_bytes."""
+    buf, words = read_padded(path)
+    return scan_bytes(buf, words, results=results, fast=fast, where=str(path)), buf
 
 
 def _ids(column: np.ndarray, what: str, path) -> np.ndarray:
@@ -383,26 +424,72 @@ def _ids(column: np.ndarray, what: str, path) -> np.ndarray:
     return column.astype(np.int64)
 
 
+@njit(cache=True, nogil=True)
+def _as_id(value):
+    """(the integer, 0) for a float holding an int64, else (0, 1 if NaN (absent) or 2)."""
+    if value != value:
+        return 0, 1
+    if not (-9.223372036854775808e18 <= value < 9.223372036854775808e18) or value != np.floor(value):
+        return 0, 2
+    return np.int64(value), 0
+
+
+@njit(cache=True, nogil=True)
+def gather_results(values, row0, image_id, category_id, bbox, score, problems):
+    """Copy one part's records into the result columns from row ``row0`` on; ``problems`` gets the
+    first record (global index) of each kind of bad value: no box, no score, image_id absent or
+    not an integer, category_id absent or not an integer (-1: none)."""
+    for r in range(values.shape[0]):
+        row = row0 + r
+        for k in range(4):
+            x = values[r, 3 + k]
+            bbox[row, k] = x
+            if x != x and problems[0] < 0:
+                problems[0] = row
+        score[row] = values[r, 9]
+        if values[r, 9] != values[r, 9] and problems[1] < 0:
+            problems[1] = row
+        value, bad = _as_id(values[r, 1])
+        image_id[row] = value
+        if bad and problems[1 + bad] < 0:
+            problems[1 + bad] = row
+        value, bad = _as_id(values[r, 2])
+        category_id[row] = value
+        if bad and problems[3 + bad] < 0:
+            problems[3 + bad] = row
+
+
 def results_columns(path) -> dict:
     """Columns of a COCO results file: image_id, category_id, bbox (n, 4), score."""
-    _, values, _, _ = scan_file(path, results=True)
-    bbox = values[:, 3:7]
-    if np.isnan(bbox).any():
-        i = int(np.flatnonzero(np.isnan(bbox).any(axis=1))[0])
-        raise ValueError(f"{path}: detection {i} has no 'bbox' of 4 numbers [x, y, width, height] "
-                         f"(only bounding-box results are supported).")
-    if np.isnan(values[:, 9]).any():
-        i = int(np.flatnonzero(np.isnan(values[:, 9]))[0])
-        raise ValueError(f"{path}: detection {i} lacks its 'score'.")
-    return {"image_id": _ids(values[:, 1], "image_id", path), "category_id": _ids(values[:, 2], "category_id", path),
-            "bbox": np.ascontiguousarray(bbox), "score": values[:, 9].copy()}
+    from .._config import map_threads
+
+    parts, _ = scan_file(path, results=True)
+    rows = np.cumsum([0] + [len(values) for _, values, _ in parts])
+    n = int(rows[-1])
+    image_id, category_id = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    bbox, score = np.empty((n, 4)), np.empty(n)
+    problems = np.full((len(parts), 6), -1, dtype=np.int64)
+    map_threads(lambda j: gather_results(parts[j][1], rows[j], image_id, category_id, bbox, score, problems[j]),
+                range(len(parts)))
+    first = [int(min((p for p in problems[:, k] if p >= 0), default=-1)) for k in range(6)]
+    messages = [f"detection {first[0]} has no 'bbox' of 4 numbers [x, y, width, height] "
+                f"(only bounding-box results are supported)",
+                f"detection {first[1]} lacks its 'score'",
+                f"image_id is missing or not a number in record {first[2]}",
+                f"image_id must be integers (record {first[3]})",
+                f"category_id is missing or not a number in record {first[4]}",
+                f"category_id must be integers (record {first[5]})"]
+    for k in range(6):
+        if first[k] >= 0:
+            raise ValueError(f"{path}: {messages[k]}.")
+    return {"image_id": image_id, "category_id": category_id, "bbox": bbox, "score": score}
 
 
 def annotation_columns(path):
     """(ground-truth columns, image ids in file order, [(category id, name)]) of a COCO annotation file."""
     import json
 
-    section, values, names, data = scan_file(path, results=False)
+    [(section, values, names)], data = scan_file(path, results=False)
     ann = values[section == ANNOTATIONS]
     bbox = ann[:, 3:7]
     if np.isnan(bbox).any():
@@ -420,5 +507,5 @@ def annotation_columns(path):
     categories = []
     for cid, row in zip(cat_ids.tolist(), cat_rows):
         start, end = names[row]
-        categories.append((cid, json.loads(data[start:end]) if start >= 0 else str(cid)))
+        categories.append((cid, json.loads(data[start:end].tobytes()) if start >= 0 else str(cid)))
     return gt, images, categories

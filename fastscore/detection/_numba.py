@@ -520,3 +520,24 @@ def greedy_cross_match(dt_box, dt_lo, dt_hi, gt_box, gt_lo, gt_hi, iou_threshold
             if m >= 0:
                 taken[m] = True
                 dt_match[d] = g0 + m
+
+
+@njit(cache=True, nogil=True)
+def box_table_problems(bbox, area, score):
+    """The first row of each problem of a box table, -1 where none: a NaN or infinite coordinate,
+    a negative width or height, a non-finite area, a non-finite score (``score`` may be empty)."""
+    first = np.full(4, -1, dtype=np.int64)
+    for i in range(bbox.shape[0]):
+        finite = True
+        for k in range(4):
+            if not np.isfinite(bbox[i, k]):
+                finite = False
+        if not finite and first[0] < 0:
+            first[0] = i
+        if (bbox[i, 2] < 0 or bbox[i, 3] < 0) and first[1] < 0:
+            first[1] = i
+        if not np.isfinite(area[i]) and first[2] < 0:
+            first[2] = i
+        if i < score.shape[0] and not np.isfinite(score[i]) and first[3] < 0:
+            first[3] = i
+    return first

@@ -219,22 +219,24 @@ class BoxTable:
         return table
 
     def validate(self, name: str) -> None:
-        bad = ~np.isfinite(self.bbox).all(axis=1)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        # one compiled pass finds the first row of each problem; reported in this order
+        no_score = np.empty(0)
+        bad_box, negative, bad_area, bad_score = _codes.box_table_problems(
+            self.bbox, self.area, no_score if self.score is None else self.score).tolist()
+        if bad_box >= 0:
+            i = bad_box
             raise ValueError(f"{name} box {i} (id {self.id[i]}) has a NaN or infinite coordinate: {self.bbox[i].tolist()}.")
-        bad = (self.bbox[:, 2] < 0) | (self.bbox[:, 3] < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+        if negative >= 0:
+            i = negative
             raise ValueError(
                 f"{name} box {i} (id {self.id[i]}) has a negative width or height: {self.bbox[i].tolist()} "
                 f"(COCO boxes are [x, y, width, height]; pass box_format='xyxy' for corner coordinates)."
             )
-        if not np.all(np.isfinite(self.area)):
-            i = int(np.flatnonzero(~np.isfinite(self.area))[0])
+        if bad_area >= 0:
+            i = bad_area
             raise ValueError(f"{name} annotation {i} (id {self.id[i]}) has a non-finite area {self.area[i]}.")
-        if self.score is not None and not np.all(np.isfinite(self.score)):
-            i = int(np.flatnonzero(~np.isfinite(self.score))[0])
+        if bad_score >= 0:
+            i = bad_score
             raise ValueError(f"{name} detection {i} has a non-finite score {self.score[i]}; scores must be finite numbers.")
 
     def take(self, index) -> "BoxTable":
