@@ -110,8 +110,11 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 def check_probabilities(arr: np.ndarray, name: str, *, sum_tol: float | None = None) -> None:
     """Finite values in [0, 1]; with ``sum_tol``, rows of a 2-D array sum to 1."""
-    check_finite(arr, name)
-    bad = (arr < 0) | (arr > 1)
+    # the usual case in two passes without temporaries (NaN fails both comparisons)
+    in_range = arr.size > 0 and arr.min() >= 0 and arr.max() <= 1
+    if not in_range:
+        check_finite(arr, name)
+    bad = np.zeros(1, dtype=bool) if in_range else (arr < 0) | (arr > 1)
     if bad.any():
         where = _first_true(bad)
         raise ValueError(
@@ -131,6 +134,8 @@ def check_probabilities(arr: np.ndarray, name: str, *, sum_tol: float | None = N
 
 def check_labels_in_range(y: np.ndarray, name: str, n_classes: int, *, binary: bool = False) -> None:
     """Every label is an integer in ``[0, n_classes)``."""
+    if y.size and y.min() >= 0 and y.max() < n_classes:
+        return
     bad = (y < 0) | (y >= n_classes)
     if bad.any():
         i = int(np.argmax(bad))

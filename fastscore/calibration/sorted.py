@@ -51,7 +51,7 @@ def _columns(y_true, y_prob, mode, sum_tol=1e-4):
             raise ValueError(f"mode='binary' expects y_prob of shape (n,), got {y_prob.shape}; pass y_prob[:, 1].")
         check_probabilities(y_prob, "y_prob")
         check_labels_in_range(y_true, "y_true", 2, binary=True)
-        return mode, [(y_prob.astype(np.float64), y_true.astype(np.int64))]
+        return mode, [(y_prob.astype(np.float64, copy=False), y_true.astype(np.int64, copy=False))]
     if y_prob.ndim != 2:
         raise ValueError(f"mode={mode!r} expects y_prob of shape (n, k), got {y_prob.shape}.")
     check_probabilities(y_prob, "y_prob", sum_tol=sum_tol)
@@ -269,7 +269,9 @@ def _sorted_runs(probs, labels):
     def build_and_sort(h):
         run = keys[cuts[h]:cuts[h + 1]]
         pack_keys(probs[cuts[h]:cuts[h + 1]], labels[cuts[h]:cuts[h + 1]], run)
-        run.sort()
+        # the keys of p in [0, 1] are at most 0x7FE0000000000001: as float64 they are finite and
+        # non-negative, which order like their bits, and NumPy sorts float64 faster than uint64
+        run.view(np.float64).sort()
         return run
 
     runs = map_threads(build_and_sort, range(halves))
