@@ -118,25 +118,40 @@ def _parse_number(buf, i, pow10):
             n_digits += 1
             exp10 -= 1
             i += 1
-    if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' or 'E'
+    i, e = _exponent(buf, i, n)
+    value, exact = _clinger(mantissa, n_digits <= 18 and mantissa <= 9007199254740992, exp10 + e, negative, pow10)
+    return value, i, exact
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exponent(buf, i, n):
+    """(end, power of ten) of an exponent part 'e'/'E' [sign] digits at i; (i, 0) if none starts there."""
+    if i >= n or (buf[i] != 101 and buf[i] != 69):
+        return i, 0
+    i += 1
+    sign = 1
+    if i < n and buf[i] == 45:
+        sign = -1
         i += 1
-        sign = 1
-        if i < n and buf[i] == 45:
-            sign = -1
-            i += 1
-        elif i < n and buf[i] == 43:
-            i += 1
-        e = 0
-        while i < n:
-            c = np.int64(buf[i]) - 48
-            if np.uint64(c) > 9:
-                break
-            if e < 100000:
-                e = e * 10 + c
-            i += 1
-        exp10 += sign * e
-    # Clinger's fast path: an exact mantissa times an exact power of ten, rounded once
-    exact = n_digits <= 18 and mantissa <= 9007199254740992 and -22 <= exp10 <= 22
+    elif i < n and buf[i] == 43:
+        i += 1
+    e = 0
+    while i < n:
+        c = np.int64(buf[i]) - 48
+        if np.uint64(c) > 9:
+            break
+        if e < 100000:
+            e = e * 10 + c
+        i += 1
+    return i, sign * e
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _clinger(mantissa, mantissa_exact, exp10, negative, pow10):
+    """(value, exact): Clinger's fast path, an exact mantissa times an exact power of ten, rounded
+    once; not exact (value 0, left to Python's float()) unless ``mantissa_exact`` (at most 18
+    digits and 2^53, checked by the caller in the mantissa's own integer type) and |exp10| <= 22."""
+    exact = mantissa_exact and -22 <= exp10 <= 22
     value = 0.0
     if exact:
         value = float(mantissa)
@@ -146,7 +161,7 @@ def _parse_number(buf, i, pow10):
             value = value / pow10[-exp10]
         if negative:
             value = -value
-    return value, i, exact
+    return value, exact
 
 
 @njit(cache=True, nogil=True)

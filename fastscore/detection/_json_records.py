@@ -29,7 +29,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._json import BBOX, FIELDS, ISCROWD, N_VALUES, NAME, SECTIONS, _skip_number
+from ._json import BBOX, FIELDS, ISCROWD, N_VALUES, NAME, SECTIONS, _clinger, _exponent, _skip_number
 
 MAX_DEPTH = 64  # the generic scanner's nesting limit, kept so that both accept the same files
 PADDING = 16  # zero bytes after the text, so that an 8-byte word can be read at any position
@@ -137,34 +137,8 @@ def _number(buf, words, i, n, pow10):
             digits += count
             exp10 -= count
             i += count
-    if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' or 'E'
-        i += 1
-        sign = 1
-        if i < n and buf[i] == 45:
-            sign = -1
-            i += 1
-        elif i < n and buf[i] == 43:
-            i += 1
-        e = 0
-        while i < n:
-            c = np.int64(buf[i]) - 48
-            if np.uint64(c) > 9:
-                break
-            if e < 100000:
-                e = e * 10 + c
-            i += 1
-        exp10 += sign * e
-    # Clinger's fast path, as in _parse_number: one correctly rounded multiplication or division
-    exact = digits <= 18 and mantissa <= _EXACT_LIMIT and -22 <= exp10 <= 22
-    value = 0.0
-    if exact:
-        value = float(mantissa)
-        if exp10 > 0:
-            value = value * pow10[exp10]
-        elif exp10 < 0:
-            value = value / pow10[-exp10]
-        if negative:
-            value = -value
+    i, e = _exponent(buf, i, n)
+    value, exact = _clinger(mantissa, digits <= 18 and mantissa <= _EXACT_LIMIT, exp10 + e, negative, pow10)
     return value, i, exact
 
 
@@ -324,9 +298,14 @@ def _keep_number(buf, words, i, n, row, slot, values, slow, n_slow, pow10):
 
 
 @njit(cache=True, nogil=True)
-def _read_record(buf, words, i, n, row, depth, field_slot, values, names, slow, n_slow, pow10):
-    """Read the record object at i (its '{') at nesting ``depth`` into row ``row``;
-    returns (end or -1 to give up, n_slow)."""
+def _read_record(buf, words, i, n, row, depth, section_id, field_slot, section, values, names, slow, n_slow, pow10):
+    """Read the record object at i (its '{') at nesting ``depth`` into row ``row`` (of section
+    ``section_id``; absent values NaN, no name); returns (end or -1 to give up, n_slow)."""
+    section[row] = section_id
+    for slot in range(N_VALUES):
+        values[row, slot] = np.nan
+    names[row, 0] = -1
+    names[row, 1] = -1
     i = _skip_space(buf, i + 1, n)
     if i < n and buf[i] == 125:  # {}
         return i + 1, n_slow
@@ -409,6 +388,27 @@ def _read_record(buf, words, i, n, row, depth, field_slot, values, names, slow, 
     return -1, n_slow
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _after_element(buf, i, n, closer):
+    """After an element of an array (closer ']') or a member of an object ('}'): (start of the next
+    one, True), (just past the closer, False), or (-1, False) for anything else."""
+    i = _skip_space(buf, i, n)
+    if i < n and buf[i] == 44:
+        return _skip_space(buf, i + 1, n), True
+    if i < n and buf[i] == closer:
+        return i + 1, False
+    return -1, False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _open(buf, i, n, closer):
+    """Just inside an opening bracket at i: (first element, True), or (past the closer, False) when empty."""
+    i = _skip_space(buf, i + 1, n)
+    if i < n and buf[i] == closer:
+        return i + 1, False
+    return i, True
+
+
 @njit(cache=True, nogil=True)
 def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot, pow10, capacity):
     """The columns of ``_json.scan`` for a file of the usual COCO shape, or ``given_up`` = True.
@@ -433,45 +433,27 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
         if not array_open:
             if i >= n or buf[i] != 91:  # a results file is one array
                 return given_up
-            i = _skip_space(buf, i + 1, n)
-            if i < n and buf[i] == 93:
-                array_open = False
-                i += 1
-            else:
-                array_open = True
+            i, array_open = _open(buf, i, n, 93)
         while array_open:
             if i >= stop:  # a chunk ends between two records
                 return section[:n_records], values[:n_records], names[:n_records], slow[:n_slow], False, i, 1
             if buf[i] == 123:
                 if n_records == section.shape[0]:
                     section, values, names = _grow(section, values, names, n_records)
-                section[n_records] = -1
-                for slot in range(N_VALUES):
-                    values[n_records, slot] = np.nan
-                names[n_records, 0] = -1
-                names[n_records, 1] = -1
-                i, n_slow = _read_record(buf, words, i, n, n_records, 1, field_slot, values, names, slow, n_slow, pow10)
+                i, n_slow = _read_record(buf, words, i, n, n_records, 1, -1, field_slot, section, values, names, slow,
+                                         n_slow, pow10)
                 n_records += 1
             else:  # not a record: skipped, as the generic scanner does
                 i = _skip_value(buf, words, i, n, MAX_DEPTH - 1)
             if i < 0:
                 return given_up
-            i = _skip_space(buf, i, n)
-            if i < n and buf[i] == 44:
-                i = _skip_space(buf, i + 1, n)
-            elif i < n and buf[i] == 93:
-                i += 1
-                array_open = False
-            else:
+            i, array_open = _after_element(buf, i, n, 93)
+            if i < 0:
                 return given_up
     else:
         if inside_array or i >= n or buf[i] != 123:  # an annotation file is one object
             return given_up
-        i = _skip_space(buf, i + 1, n)
-        object_open = True
-        if i < n and buf[i] == 125:
-            i += 1
-            object_open = False
+        i, object_open = _open(buf, i, n, 125)
         while object_open:
             if i >= n or buf[i] != 34:
                 return given_up
@@ -490,42 +472,23 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
             else:
                 if i >= n or buf[i] != 91:  # a section that is not an array: the generic scanner decides
                     return given_up
-                i = _skip_space(buf, i + 1, n)
-                open_section = True
-                if i < n and buf[i] == 93:
-                    i += 1
-                    open_section = False
+                i, open_section = _open(buf, i, n, 93)
                 while open_section:
                     if i < n and buf[i] == 123:
                         if n_records == section.shape[0]:
                             section, values, names = _grow(section, values, names, n_records)
-                        section[n_records] = current
-                        for slot in range(N_VALUES):
-                            values[n_records, slot] = np.nan
-                        names[n_records, 0] = -1
-                        names[n_records, 1] = -1
-                        i, n_slow = _read_record(buf, words, i, n, n_records, 2, field_slot, values, names, slow, n_slow,
-                                                pow10)
+                        i, n_slow = _read_record(buf, words, i, n, n_records, 2, current, field_slot, section, values,
+                                                 names, slow, n_slow, pow10)
                         n_records += 1
                     else:
                         i = _skip_value(buf, words, i, n, MAX_DEPTH - 2)
                     if i < 0:
                         return given_up
-                    i = _skip_space(buf, i, n)
-                    if i < n and buf[i] == 44:
-                        i = _skip_space(buf, i + 1, n)
-                    elif i < n and buf[i] == 93:
-                        i += 1
-                        open_section = False
-                    else:
+                    i, open_section = _after_element(buf, i, n, 93)
+                    if i < 0:
                         return given_up
-            i = _skip_space(buf, i, n)
-            if i < n and buf[i] == 44:
-                i = _skip_space(buf, i + 1, n)
-            elif i < n and buf[i] == 125:
-                i += 1
-                object_open = False
-            else:
+            i, object_open = _after_element(buf, i, n, 125)
+            if i < 0:
                 return given_up
     if _skip_space(buf, i, n) < stop:  # bytes after the top-level value
         return given_up
