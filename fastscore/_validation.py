@@ -110,17 +110,17 @@ def check_finite(arr: np.ndarray, name: str) -> None:
 
 def check_probabilities(arr: np.ndarray, name: str, *, sum_tol: float | None = None) -> None:
     """Finite values in [0, 1]; with ``sum_tol``, rows of a 2-D array sum to 1."""
-    # the usual case in two passes without temporaries (NaN fails both comparisons)
-    in_range = arr.size > 0 and arr.min() >= 0 and arr.max() <= 1
-    if not in_range:
+    # the usual case in two passes without temporaries (NaN fails both comparisons); otherwise find
+    # and name the first bad entry
+    if not (arr.size > 0 and arr.min() >= 0 and arr.max() <= 1):
         check_finite(arr, name)
-    bad = np.zeros(1, dtype=bool) if in_range else (arr < 0) | (arr > 1)
-    if bad.any():
-        where = _first_true(bad)
-        raise ValueError(
-            f"{name} holds {arr[where].item()!r} at index {where}, outside [0, 1]; pass probabilities "
-            f"(apply a sigmoid or softmax to logits first)."
-        )
+        bad = (arr < 0) | (arr > 1)
+        if bad.any():
+            where = _first_true(bad)
+            raise ValueError(
+                f"{name} holds {arr[where].item()!r} at index {where}, outside [0, 1]; pass probabilities "
+                f"(apply a sigmoid or softmax to logits first)."
+            )
     if sum_tol is not None and arr.ndim == 2:
         row_sums = arr.sum(axis=1, dtype=np.float64)
         off = np.abs(row_sums - 1.0) > sum_tol
