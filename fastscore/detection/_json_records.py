@@ -22,6 +22,7 @@ its columns are the generic scanner's (tested on random and corrupted files).
 """
 from __future__ import annotations
 
+import platform
 import sys
 
 import numpy as np
@@ -33,7 +34,8 @@ from ._json import BBOX, FIELDS, ISCROWD, N_VALUES, NAME, SECTIONS, _clinger, _e
 
 MAX_DEPTH = 64  # the generic scanner's nesting limit, kept so that both accept the same files
 PADDING = 16  # zero bytes after the text, so that an 8-byte word can be read at any position
-AVAILABLE = sys.byteorder == "little"  # the word tricks below read bytes in little-endian order
+# the word tricks below read bytes in little-endian order, with unaligned 8-byte loads
+AVAILABLE = sys.byteorder == "little" and platform.machine().lower() in ("x86_64", "amd64", "aarch64", "arm64")
 
 _TRUE, _FALSE, _NULL = (np.frombuffer(w, dtype=np.uint8) for w in (b"true", b"false", b"null"))
 
