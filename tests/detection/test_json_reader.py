@@ -214,3 +214,13 @@ def test_shapes_the_fast_reader_leaves_to_the_generic_walk():
     assert not fast_reader_finishes(text, True)
     values = scanned(text, True, True)[1]
     assert values[:, 3].tolist() == [float(f"1e-3{k % 9}") for k in range(40)] and values[0, 6] == 4e-30
+
+
+def test_real_coco_files_take_the_fast_path():
+    from fastscore.datasets import coco_sample_paths
+
+    for path, results in zip(coco_sample_paths(), (False, True)):
+        text = open(path, encoding="utf-8").read()
+        assert fast_reader_finishes(text, results), path
+        fast, generic = scanned(text, results, True), scanned(text, results, False)
+        assert fast[0].tolist() == generic[0].tolist() and same_values(fast[1], generic[1]) and fast[2] == generic[2]
