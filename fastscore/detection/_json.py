@@ -123,7 +123,7 @@ def _parse_number(buf, i, pow10):
     return value, i, exact
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _exponent(buf, i, n):
     """(end, power of ten) of an exponent part 'e'/'E' [sign] digits at i; (i, 0) if none starts there."""
     if i >= n or (buf[i] != 101 and buf[i] != 69):

@@ -390,7 +390,7 @@ def _read_record(buf, words, i, n, row, depth, section_id, field_slot, section, 
     return -1, n_slow
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _after_element(buf, i, n, closer):
     """After an element of an array (closer ']') or a member of an object ('}'): (start of the next
     one, True), (just past the closer, False), or (-1, False) for anything else."""
@@ -402,7 +402,7 @@ def _after_element(buf, i, n, closer):
     return -1, False
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _open(buf, i, n, closer):
     """Just inside an opening bracket at i: (first element, True), or (past the closer, False) when empty."""
     i = _skip_space(buf, i + 1, n)
@@ -426,8 +426,11 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
     names = np.empty((capacity, 2), dtype=np.int64)
     # room for every number that could need Python's float(): untouched memory costs nothing
     slow = np.empty(((stop - start) // 16 + 16, 4), dtype=np.int64)
-    n_slow = 0
-    n_records = 0
+    # counters and constants passed on as int64, not as literals, so that each helper compiles once
+    n_slow = np.int64(0)
+    n_records = np.int64(0)
+    no_section = np.int64(-1)
+    top_levels = np.int64(MAX_DEPTH - 1)  # containers a value may open at depth 1 (2 inside a section)
     given_up = (section[:0], values[:0], names[:0], slow[:0], True, start, 0)
     i = _skip_space(buf, start, stop)
     if record_depth == 1:
@@ -442,11 +445,11 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
             if buf[i] == 123:
                 if n_records == section.shape[0]:
                     section, values, names = _grow(section, values, names, n_records)
-                i, n_slow = _read_record(buf, words, i, n, n_records, 1, -1, field_slot, section, values, names, slow,
+                i, n_slow = _read_record(buf, words, i, n, n_records, record_depth, no_section, field_slot, section, values, names, slow,
                                          n_slow, pow10)
                 n_records += 1
             else:  # not a record: skipped, as the generic scanner does
-                i = _skip_value(buf, words, i, n, MAX_DEPTH - 1)
+                i = _skip_value(buf, words, i, n, top_levels)
             if i < 0:
                 return given_up
             i, array_open = _after_element(buf, i, n, 93)
@@ -468,7 +471,7 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
                 return given_up
             i = _skip_space(buf, i + 1, n)
             if current < 0:
-                i = _skip_value(buf, words, i, n, MAX_DEPTH - 1)
+                i = _skip_value(buf, words, i, n, top_levels)
                 if i < 0:
                     return given_up
             else:
@@ -479,11 +482,11 @@ def scan_records(buf, words, start, stop, inside_array, record_depth, field_slot
                     if i < n and buf[i] == 123:
                         if n_records == section.shape[0]:
                             section, values, names = _grow(section, values, names, n_records)
-                        i, n_slow = _read_record(buf, words, i, n, n_records, 2, current, field_slot, section, values,
+                        i, n_slow = _read_record(buf, words, i, n, n_records, record_depth, current, field_slot, section, values,
                                                  names, slow, n_slow, pow10)
                         n_records += 1
                     else:
-                        i = _skip_value(buf, words, i, n, MAX_DEPTH - 2)
+                        i = _skip_value(buf, words, i, n, top_levels - 1)
                     if i < 0:
                         return given_up
                     i, open_section = _after_element(buf, i, n, 93)
