@@ -179,6 +179,19 @@ def _skip_number(buf, i):
 
 
 @njit(cache=True, nogil=True)
+def _grow(section, values, names, n_records):
+    """The record arrays with room for about twice as many records, the first n_records copied."""
+    capacity = 2 * section.shape[0] + 16
+    grown_section = np.empty(capacity, dtype=np.int8)
+    grown_values = np.empty((capacity, N_VALUES))
+    grown_names = np.empty((capacity, 2), dtype=np.int64)
+    grown_section[:n_records] = section[:n_records]
+    grown_values[:n_records] = values[:n_records]
+    grown_names[:n_records] = names[:n_records]
+    return grown_section, grown_values, grown_names
+
+
+@njit(cache=True, nogil=True)
 def scan(buf, start, stop, inside_array, record_depth, field_table, field_lengths, field_slot, section_table,
          section_lengths, pow10, capacity):
     """Walk the JSON in ``buf[start:]`` up to ``stop`` and collect the fields of every record object.
@@ -245,15 +258,8 @@ def scan(buf, start, stop, inside_array, record_depth, field_table, field_length
                 return section[:n_records], values[:n_records], names[:n_records], slow, i, i, depth
             is_record[depth] = False
             if c == 123 and depth == record_depth and (record_depth == 1 or current_section >= 0):
-                if n_records >= capacity:  # grow the record arrays
-                    capacity *= 2
-                    grown_section = np.empty(capacity, dtype=np.int8)
-                    grown_values = np.empty((capacity, N_VALUES))
-                    grown_names = np.empty((capacity, 2), dtype=np.int64)
-                    grown_section[:n_records] = section[:n_records]
-                    grown_values[:n_records] = values[:n_records]
-                    grown_names[:n_records] = names[:n_records]
-                    section, values, names = grown_section, grown_values, grown_names
+                if n_records >= section.shape[0]:  # grow the record arrays
+                    section, values, names = _grow(section, values, names, n_records)
                 section[n_records] = current_section
                 for slot in range(N_VALUES):
                     values[n_records, slot] = np.nan  # absent until read

@@ -30,7 +30,7 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-from ._json import BBOX, FIELDS, ISCROWD, N_VALUES, NAME, SECTIONS, _clinger, _exponent, _skip_number
+from ._json import BBOX, FIELDS, ISCROWD, N_VALUES, NAME, SECTIONS, _clinger, _exponent, _grow, _skip_number
 
 MAX_DEPTH = 64  # the generic scanner's nesting limit, kept so that both accept the same files
 PADDING = 16  # zero bytes after the text, so that an 8-byte word can be read at any position
@@ -266,18 +266,6 @@ def _skip_value(buf, words, i, n, levels):
             return i
         expect_key = (objects >> np.uint64(depth - 1)) & np.uint64(1) == np.uint64(1)
     return -1
-
-
-@njit(cache=True, nogil=True)
-def _grow(section, values, names, n_records):
-    capacity = 2 * section.shape[0] + 16
-    grown_section = np.empty(capacity, dtype=np.int8)
-    grown_values = np.empty((capacity, N_VALUES))
-    grown_names = np.empty((capacity, 2), dtype=np.int64)
-    grown_section[:n_records] = section[:n_records]
-    grown_values[:n_records] = values[:n_records]
-    grown_names[:n_records] = names[:n_records]
-    return grown_section, grown_values, grown_names
 
 
 @njit(cache=True, nogil=True, inline="always")
