@@ -75,11 +75,13 @@ def kemeny_subsets(prefer):
     return order, best[size - 1]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def online_elo(a, b, outcome_code, code_score, n_models, k, alpha, init):
     """Arena's online Elo (FastChat's current compute_elo), with the same float operations:
     one logistic probability per battle, +update for model_a and -update for model_b.
-    Model_a's score is code_score[outcome_code[t]]; also counts each model's battles."""
+    Model_a's score is code_score[outcome_code[t]]; also counts each model's battles.
+    Unsigned codes index without Numba's negative-index fix-up (~15 % of the loop here);
+    1 + exp(x) >= 1, so the numpy error model only drops a zero-division test."""
     rating = np.full(n_models, init)
     battles = np.zeros(n_models)
     for t in range(a.shape[0]):

@@ -150,6 +150,11 @@ def _battle_codes(model_a, model_b=None, outcome=None):
     return a, b, outcome_code, code_score, names
 
 
+def _unsigned(codes):
+    """The same validated (non-negative) integer codes viewed as unsigned, no copy."""
+    return codes.view(codes.dtype.str.replace("i", "u")) if codes.dtype.kind == "i" else codes
+
+
 def _outcome_codes(outcome, n):
     """(codes, score of each code) of the outcome column."""
     categorical = getattr(outcome, "cat", None)
@@ -463,7 +468,8 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
     alpha = math.log(base) / scale
     _, update = _ELO.resolve(backend)
     # one pass over the codes as they come (no int64 copies, no score column): ratings and battle counts
-    rating, battles = update(a, b, outcome_code, code_score, names.size, float(k), alpha, float(init_rating))
+    rating, battles = update(_unsigned(a), _unsigned(b), _unsigned(outcome_code), code_score, names.size, float(k),
+                             alpha, float(init_rating))
     lower = upper = None
     if bootstrap:
         a, b, score = a.astype(np.int64), b.astype(np.int64), code_score[outcome_code]
