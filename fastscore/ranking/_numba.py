@@ -111,6 +111,22 @@ def bootstrap_elo_logistic(a, b, score, sample_indices, k, alpha, ratings, lo, h
             ratings[s, j] -= update
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def bootstrap_elo_round(battle, bits, code_score, picks, k, alpha, rating):
+    """One round of elo(bootstrap=N): battle picks[t] at step t, from ``rating`` (zeros), with
+    FastChat's expit form. A battle is one packed integer, model_a | model_b << bits | outcome
+    code << 2 bits, so each random pick touches one array instead of three."""
+    mask = (np.uint64(1) << bits) - np.uint64(1)
+    for t in range(picks.shape[0]):
+        packed = np.uint64(battle[picks[t]])
+        i = packed & mask
+        j = (packed >> bits) & mask
+        prob = 1.0 / (1.0 + math.exp(-(alpha * (rating[i] - rating[j]))))
+        update = k * (code_score[packed >> (bits + bits)] - prob)
+        rating[i] += update
+        rating[j] -= update
+
+
 @njit(cache=True, nogil=True)
 def count_outcome_rows(a, b, outcome_code, n_models):
     """counts[i, j, o]: battles with model_a = i, model_b = j and outcome code o

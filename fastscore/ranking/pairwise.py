@@ -150,6 +150,17 @@ def _battle_codes(model_a, model_b=None, outcome=None):
     return a, b, outcome_code, code_score, names
 
 
+def _packed_battles(a, b, outcome_code, n_models, n_outcomes):
+    """One unsigned integer per battle, a | b << bits | outcome << 2 bits, and bits (np.uint64);
+    every code is below 2 ** bits, so unpacking stays inside the rating array."""
+    bits = max(1, (n_models - 1).bit_length())
+    dtype = np.uint32 if 2 * bits + max(1, (n_outcomes - 1).bit_length()) <= 32 else np.uint64
+    packed = _unsigned(outcome_code).astype(dtype) << dtype(2 * bits)
+    packed |= _unsigned(b).astype(dtype) << dtype(bits)
+    packed |= _unsigned(a).astype(dtype)
+    return packed, np.uint64(bits)
+
+
 def _unsigned(codes):
     """The same validated (non-negative) integer codes viewed as unsigned, no copy."""
     return codes.view(codes.dtype.str.replace("i", "u")) if codes.dtype.kind == "i" else codes
@@ -472,19 +483,19 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
                              alpha, float(init_rating))
     lower = upper = None
     if bootstrap:
-        a, b, score = a.astype(np.int64), b.astype(np.int64), code_score[outcome_code]
         if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
             raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
         if not 0 < ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {ci!r}.")
         from . import _numba
 
+        battle, bits = _packed_battles(a, b, outcome_code, names.size, code_score.size)
         seeds = np.random.SeedSequence(seed).spawn(bootstrap)
         rounds = np.zeros((bootstrap, names.size))
 
         def replay(r):  # one round: its own generator, so the result does not depend on the threads
             picks = np.random.default_rng(seeds[r]).integers(0, a.size, a.size)
-            _numba.bootstrap_elo_logistic(a, b, score, picks.reshape(-1, 1), float(k), alpha, rounds[r:r + 1], 0, 1)
+            _numba.bootstrap_elo_round(battle, bits, code_score, picks, float(k), alpha, rounds[r])
 
         map_threads(replay, range(bootstrap))
         lower, upper = np.quantile(rounds + init_rating, [(1 - ci) / 2, (1 + ci) / 2], axis=0)

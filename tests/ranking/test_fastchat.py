@@ -86,6 +86,37 @@ def test_native_elo_bootstrap(battles):
     assert np.all(np.abs(board.lower - lower) < 0.5 * width) and np.all(np.abs(board.upper - upper) < 0.5 * width)
 
 
+def _replayed_bounds(a, b, outcome, n_models, rounds, seed, ci=0.95):
+    """elo(bootstrap=rounds, seed=seed)'s bounds rebuilt by the reference update: round r replays the
+    battles its own generator picks (SeedSequence(seed).spawn), from ratings 0."""
+    from fastscore.ranking import _reference
+
+    score = np.array([0.0, 0.5, 1.0])
+    ratings = []
+    for child in np.random.SeedSequence(seed).spawn(rounds):
+        picks = np.random.default_rng(child).integers(0, a.size, a.size)
+        rating, _ = _reference.online_elo(a[picks], b[picks], outcome[picks], score, n_models, 4.0,
+                                          np.log(10) / 400, 0.0)
+        ratings.append(rating)
+    return np.quantile(np.array(ratings) + 1000.0, [(1 - ci) / 2, (1 + ci) / 2], axis=0)
+
+
+@pytest.mark.parametrize("n_models", [12, 40_000])  # battles packed into uint32, and into uint64
+def test_native_elo_bootstrap_replays_the_picked_battles(n_models):
+    from fastscore.ranking import elo
+
+    rng = np.random.default_rng(n_models)
+    a = rng.integers(0, n_models, 2000)
+    b = (a + rng.integers(1, n_models, 2000)) % n_models
+    a[0], b[0] = n_models - 1, 0  # the largest code is used
+    outcome = rng.integers(0, 3, 2000)  # model_a's score, doubled
+    board = elo(a, b, outcome / 2.0, bootstrap=7, seed=21)
+    lower, upper = _replayed_bounds(a, b, outcome, n_models, 7, 21)
+    order = board.models.astype(np.int64)
+    np.testing.assert_array_equal(board.lower, lower[order])
+    np.testing.assert_array_equal(board.upper, upper[order])
+
+
 @pytest.fixture(scope="module")
 def styled_battles(battles):
     rng = np.random.default_rng(12)
