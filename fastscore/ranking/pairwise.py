@@ -123,11 +123,11 @@ def _battle_codes(model_a, model_b=None, outcome=None):
         model_a, model_b, outcome = _column(frame, "model_a"), _column(frame, "model_b"), _column(frame, "winner")
     if model_b is None or outcome is None:
         raise ValueError("pass model_a, model_b and outcome arrays, or one DataFrame with model_a, model_b, winner.")
-    a_cat, b_cat = getattr(model_a, "cat", None), getattr(model_b, "cat", None)
-    if a_cat is not None and b_cat is not None and list(a_cat.categories) == list(b_cat.categories):
+    a_cat, b_cat = _categorical(model_a), _categorical(model_b)
+    if a_cat is not None and b_cat is not None and a_cat.categories.equals(b_cat.categories):
         names = np.asarray(a_cat.categories)
-        a, b = np.asarray(a_cat.codes), np.asarray(b_cat.codes)
-        if (a < 0).any() or (b < 0).any():
+        a, b = a_cat.codes, b_cat.codes  # the Categorical's own code arrays, no Series built
+        if a.size and min(a.min(), b.min()) < 0:
             raise ValueError("a model column holds missing values; drop those battles.")
     else:
         a_arr, b_arr = np.asarray(model_a), np.asarray(model_b)
@@ -150,6 +150,11 @@ def _battle_codes(model_a, model_b=None, outcome=None):
     return a, b, outcome_code, code_score, names
 
 
+def _categorical(column):
+    """The pandas Categorical behind a categorical Series, else None."""
+    return column.array if getattr(column, "cat", None) is not None else None
+
+
 def _packed_battles(a, b, outcome_code, n_models, n_outcomes):
     """One unsigned integer per battle, a | b << bits | outcome << 2 bits, and bits (np.uint64);
     every code is below 2 ** bits, so unpacking stays inside the rating array."""
@@ -168,12 +173,12 @@ def _unsigned(codes):
 
 def _outcome_codes(outcome, n):
     """(codes, score of each code) of the outcome column."""
-    categorical = getattr(outcome, "cat", None)
+    categorical = _categorical(outcome)
     if categorical is not None:  # a pandas categorical: score the categories, then index by code
-        codes = np.asarray(categorical.codes)
+        codes = categorical.codes
         if codes.shape != (n,):
             raise ValueError(f"outcome must have one entry per battle ({n}), got shape {codes.shape}.")
-        if (codes < 0).any():
+        if codes.size and codes.min() < 0:
             raise ValueError("outcome holds missing values; drop those battles.")
         labels = np.asarray(categorical.categories)
         label_code, label_score = _outcome_codes(labels, labels.size)

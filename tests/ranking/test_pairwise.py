@@ -84,6 +84,24 @@ def test_counting_kernels_and_input_forms(battles):
     np.testing.assert_array_equal(names[by_codes.models], expected.models)
 
 
+def test_categorical_columns_missing_values_and_other_categories():
+    a, b = ["x", "y", "z", "x"], ["y", "z", "x", "z"]
+    winner = ["model_a", "tie", "model_b", "model_a"]
+    expected = elo(a, b, winner)
+    # different category lists on the two columns: the names are matched, not the codes
+    frame = pd.DataFrame({"model_a": pd.Categorical(a, categories=["z", "y", "x"]),
+                          "model_b": pd.Categorical(b, categories=["x", "y", "z", "unused"]),
+                          "winner": pd.Categorical(winner)})
+    board = elo(frame)
+    assert dict(zip(board.models, board.rating)) == dict(zip(expected.models, expected.rating))
+    for func in (elo, bradley_terry):  # a missing model or outcome (code -1) is refused before any kernel runs
+        with pytest.raises(ValueError, match="missing values"):
+            func(frame.assign(model_a=pd.Categorical(a, categories=["x", "y", "z"]),
+                              model_b=pd.Categorical(["y", None, "x", "z"], categories=["x", "y", "z"])))
+        with pytest.raises(ValueError, match="missing values"):
+            func(frame.assign(winner=pd.Categorical(["model_a", None, "tie", "tie"])))
+
+
 def test_from_counts_by_hand():
     # two models, 3 wins to 1: 10 ** (difference / 400) = 3
     board = bradley_terry_from_counts(np.array([[0, 3], [1, 0]]), models=["a", "b"])
