@@ -38,12 +38,15 @@ import numpy as np
 
 from .._config import map_threads, n_threads
 from ..ranking import _numba
-from ..ranking.pairwise import fit_bradley_terry
+from ..ranking.pairwise import _packed_battles, _unsigned, fit_bradley_terry
 
 __all__ = ["compute_bootstrap_bt", "compute_bootstrap_elo", "compute_bt", "compute_elo", "compute_style_control"]
 
 BASELINE_MODEL = "mixtral-8x7b-instruct-v0.1"
 BASELINE_RATING = 1114
+
+
+_SCORES = np.array([0.0, 0.5, 1.0])  # model_a's score by outcome code: model_b won, tie, model_a won
 
 
 def _matchups(df):
@@ -86,7 +89,7 @@ def _sorted_by_median(ratings, models):
 def compute_elo(df, k=4.0, base=10.0, init_rating=1000.0, scale=400.0):
     """Online Elo over the battles in order: {model: rating} (FastChat's compute_elo, identical numbers)."""
     a, b, outcome, models = _matchups(df)
-    ratings, _ = _numba.online_elo(a, b, outcome, np.array([0.0, 0.5, 1.0]), len(models), float(k),
+    ratings, _ = _numba.online_elo(_unsigned(a), _unsigned(b), _unsigned(outcome), _SCORES, len(models), float(k),
                                    math.log(base) / scale, float(init_rating))
     return {model: ratings[i] for i, model in enumerate(models)}
 
@@ -97,11 +100,11 @@ def compute_bootstrap_elo(df, num_round=100, k=4.0, base=10.0, init_rating=1000.
     a, b, outcome, models = _matchups(df)
     sample_indices = np.random.randint(low=0, high=len(df), size=(len(df), num_round))
     ratings = np.zeros((num_round, len(models)))
-    score = outcome / 2.0
+    battle, bits = _packed_battles(a, b, outcome, len(models), 3)
     alpha = math.log(base) / scale
     bounds = np.linspace(0, num_round, min(num_round, n_threads()) + 1).astype(np.int64)
-    map_threads(lambda lohi: _numba.bootstrap_elo_logistic(a, b, score, sample_indices, float(k), alpha, ratings,
-                                                           lohi[0], lohi[1]), zip(bounds[:-1], bounds[1:]))
+    map_threads(lambda lohi: _numba.bootstrap_elo_logistic(battle, bits, _SCORES, sample_indices, float(k), alpha,
+                                                           ratings, lohi[0], lohi[1]), zip(bounds[:-1], bounds[1:]))
     return _sorted_by_median(ratings + init_rating, models)
 
 

@@ -96,17 +96,19 @@ def online_elo(a, b, outcome_code, code_score, n_models, k, alpha, init):
     return rating, battles
 
 
-@njit(cache=True, nogil=True)
-def bootstrap_elo_logistic(a, b, score, sample_indices, k, alpha, ratings, lo, hi):
+@njit(cache=True, nogil=True, error_model="numpy")
+def bootstrap_elo_logistic(battle, bits, code_score, sample_indices, k, alpha, ratings, lo, hi):
     """Rounds lo..hi of FastChat's vectorized bootstrap Elo: ``ratings[s]`` (starting at 0)
-    plays battle ``sample_indices[t, s]`` at step t; expit(x) = 1 / (1 + exp(-x))."""
+    plays battle ``sample_indices[t, s]`` at step t; expit(x) = 1 / (1 + exp(-x)). Battles are
+    packed as in :func:`bootstrap_elo_round`."""
+    mask = (np.uint64(1) << bits) - np.uint64(1)
     for t in range(sample_indices.shape[0]):
         for s in range(lo, hi):
-            d = sample_indices[t, s]
-            i = a[d]
-            j = b[d]
+            packed = np.uint64(battle[sample_indices[t, s]])
+            i = packed & mask
+            j = (packed >> bits) & mask
             prob = 1.0 / (1.0 + math.exp(-(alpha * (ratings[s, i] - ratings[s, j]))))
-            update = k * (score[d] - prob)
+            update = k * (code_score[packed >> (bits + bits)] - prob)
             ratings[s, i] += update
             ratings[s, j] -= update
 
