@@ -170,3 +170,39 @@ def test_pref_voting_profile(benchmark, profile_10k):
     scores, margins = benchmark.pedantic(run, rounds=3, iterations=1)
     assert borda(profile_10k).scores.tolist() == [scores[c] for c in range(50)]
     assert np.array_equal(margin_matrix(profile_10k), margins)
+
+
+# FastChat's compute_bootstrap_elo (all rounds advance together, one NumPy step per battle) against
+# fastscore.compat.fastchat's, same np.random draws, identical ratings; 100,000 battles, 100 rounds
+
+@pytest.fixture(scope="module")
+def bootstrap_elo_battles(battles):
+    from fastscore.compat import fastchat
+
+    frame = battles.iloc[:100_000]
+    np.random.seed(0)
+    fastchat.compute_bootstrap_elo(frame.iloc[:1000], num_round=2)
+    return frame
+
+
+@pytest.mark.benchmark(group="Elo bootstrap, 100k battles, 100 rounds (FastChat's draws)")
+def test_fastscore_compute_bootstrap_elo(benchmark, bootstrap_elo_battles):
+    from fastscore.compat import fastchat
+
+    def run():
+        np.random.seed(0)
+        return fastchat.compute_bootstrap_elo(bootstrap_elo_battles, num_round=100)
+
+    ours = benchmark.pedantic(run, rounds=5, iterations=1)
+    np.random.seed(0)
+    theirs = arena.current_compute_bootstrap_elo(bootstrap_elo_battles, num_round=100)
+    assert np.array_equal(ours[theirs.columns].to_numpy(), theirs.to_numpy())
+
+
+@pytest.mark.benchmark(group="Elo bootstrap, 100k battles, 100 rounds (FastChat's draws)")
+def test_fastchat_compute_bootstrap_elo(benchmark, bootstrap_elo_battles):
+    def run():
+        np.random.seed(0)
+        return arena.current_compute_bootstrap_elo(bootstrap_elo_battles, num_round=100)
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
