@@ -237,8 +237,10 @@ def read_battles(path):
 
             frame = pd.read_parquet(path, columns=["model_a", "model_b", "winner"])
         except ImportError as exc:
-            raise ValueError(f"reading {path.name} needs pandas and pyarrow ({exc}); pip install pandas pyarrow, "
-                             f"or save the battles as .csv / .jsonl.") from None
+            raise ValueError(f"reading {path.name} needs pandas and a Parquet engine ({exc}): pip install "
+                             f"pandas pyarrow (or fastparquet), or save the battles as .csv / .jsonl.") from None
+        except (ValueError, KeyError) as exc:  # the engines name a missing column in their own words
+            raise ValueError(f"{path.name}: battles need the columns model_a, model_b and winner ({exc}).") from None
         return tuple(frame[c].to_numpy() for c in ("model_a", "model_b", "winner"))
     rows = []
     if suffix in (".jsonl", ".json"):

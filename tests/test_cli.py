@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fastscore.calibration import calibration_report
@@ -109,7 +110,7 @@ def test_calibration_plot(capsys, files):
     assert path.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_arena_command_jsonl_csv_and_json(tmp_path, capsys):
+def test_arena_command_jsonl_csv_parquet_and_json(tmp_path, capsys):
     rng = np.random.default_rng(0)
     battles = [{"model_a": a, "model_b": b, "winner": w} for a, b, w in zip(
         rng.choice(["x", "y", "z"], 300), rng.choice(["x", "y", "z"], 300), rng.choice(["model_a", "model_b", "tie"], 300))
@@ -119,10 +120,12 @@ def test_arena_command_jsonl_csv_and_json(tmp_path, capsys):
     csv_file = tmp_path / "battles.csv"
     csv_file.write_text("model_a,model_b,winner\n" + "\n".join(f"{r['model_a']},{r['model_b']},{r['winner']}"
                                                                for r in battles))
+    parquet = tmp_path / "battles.parquet"
+    pd.DataFrame(battles).assign(turn=1).to_parquet(parquet)  # an extra column, as Arena's dumps have
     from fastscore.ranking import bradley_terry
 
     expected = bradley_terry(*(np.array([r[c] for r in battles]) for c in ("model_a", "model_b", "winner")))
-    for path in (jsonl, csv_file):
+    for path in (jsonl, csv_file, parquet):
         assert main(["arena", str(path), "--json"]) == 0
         board = json.loads(capsys.readouterr().out)
         assert board["models"] == expected.models.tolist()
@@ -135,6 +138,9 @@ def test_arena_command_jsonl_csv_and_json(tmp_path, capsys):
     bad.write_text('{"model_a": "x", "model_b": "y"}\n')
     assert main(["arena", str(bad)]) == 2
     assert "winner" in capsys.readouterr().err
+    pd.DataFrame(battles).drop(columns="winner").to_parquet(bad.with_suffix(".parquet"))
+    assert main(["arena", str(bad.with_suffix(".parquet"))]) == 2
+    assert "need the columns model_a, model_b and winner" in capsys.readouterr().err
 
 
 def test_rank_command_on_glue(capsys):
