@@ -1,11 +1,12 @@
-"""A faithful baseline of Chatbot Arena's leaderboard algorithm, written from its documented behaviour.
+"""A faithful baseline of Chatbot Arena's leaderboard algorithm (our code; FastChat needs PyTorch).
 
-Bradley-Terry: models factorized (pd.factorize), (model_a, model_b,
-outcome) rows made unique with counts, then L-BFGS-B from zeros on the count-weighted logistic
-loss with logits ln(base) * (r_a - r_b), gtol 1e-6; ratings r * scale +
-init_rating. Elo: the plain Python online update with K = 4. The anchor of
-the tests, bench/ and ``fastscore bench`` (Arena's code is not installable
-without PyTorch); not part of fastscore's API.
+It follows FastChat's fastchat/serve/monitor/rating_systems.py step by step, with the same
+pandas / NumPy calls in the same order so that timings compare like for like. Bradley-Terry:
+models factorized (pd.factorize of model_a then model_b), an int32 (model_a, model_b, outcome
+id 2 / 1 / 0) schedule made unique with counts, then L-BFGS-B from zeros on the count-weighted
+logistic loss with logits ln(base) * (r_a - r_b), gtol 1e-6; ratings r * scale + init_rating.
+Elo: the plain Python online update with K = 4, over the rows of an (n, 2) matchups array. The
+anchor of the tests, bench/ and ``fastscore bench``; not part of fastscore's API.
 """
 from collections import defaultdict
 
@@ -14,29 +15,33 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 SCORES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
+_PLUS_MINUS = np.array([1.0, -1.0])  # a row's gradient goes + to model_a and - to model_b
 
 
 def compute_bt(model_a, model_b, winner, scale=400.0, base=10.0, init_rating=1000.0, tol=1e-6, converge=False):
     """Arena's fit; ``converge=True`` runs L-BFGS-B to the optimum (ftol 0) instead of Arena's early stop."""
     import pandas as pd
 
-    codes, models = pd.factorize(pd.concat([pd.Series(model_a), pd.Series(model_b)], ignore_index=True))
     n = len(model_a)
-    outcome = pd.Series(winner).map(SCORES).to_numpy(dtype=np.float64)
-    rows = np.column_stack([codes[:n], codes[n:], outcome])
-    unique_rows, counts = np.unique(rows, axis=0, return_counts=True)
-    matchups = unique_rows[:, :2].astype(int)
-    outcomes = unique_rows[:, 2]
+    matchups, models = _matchups_models(pd.Series(model_a), pd.Series(model_b))
+    winner = pd.Series(winner)
+    schedule = np.full((n, 3), 1, dtype=np.int32)  # outcome id 1 (a tie) unless a side won
+    schedule[:, [0, 1]] = matchups
+    schedule[(winner == "model_a").to_numpy(), 2] = 2
+    schedule[(winner == "model_b").to_numpy(), 2] = 0
+    unique_rows, counts = np.unique(schedule, return_counts=True, axis=0)
+    matchups = unique_rows[:, [0, 1]]
+    outcomes = unique_rows[:, 2].astype(np.float64) / 2.0
+    counts = counts.astype(np.float64)
     alpha = np.log(base)
 
     def loss_and_grad(ratings):
         logits = alpha * (ratings[matchups[:, 0]] - ratings[matchups[:, 1]])
         probs = expit(logits)
         loss = -((np.log(probs) * outcomes + np.log(1.0 - probs) * (1.0 - outcomes)) * counts).sum()
-        per_row = (probs - outcomes) * counts * alpha
+        per_row = -alpha * (outcomes - probs) * counts
         grad = np.zeros_like(ratings)
-        np.add.at(grad, matchups[:, 0], per_row)
-        np.add.at(grad, matchups[:, 1], -per_row)
+        np.add.at(grad, matchups[:, [0, 1]], per_row[:, None] * _PLUS_MINUS)
         return loss, grad
 
     options = {"maxiter": 10000, "gtol": 1e-10, "ftol": 0.0} if converge else {"maxiter": 100, "gtol": tol}
@@ -57,28 +62,33 @@ def compute_elo(battles, k=4, scale=400, base=10, init_rating=1000):
     return dict(rating)
 
 
-# FastChat's current leaderboard code (fastchat/serve/monitor/rating_systems.py), written from its
-# documented behaviour: models in pd.factorize order of model_a then model_b, outcome 1 / 0 for a
-# model_a / model_b win and 0.5 for anything else, alpha = ln(base) / scale for Elo.
+# FastChat's current leaderboard code: models in pd.factorize order of model_a then model_b,
+# outcome 1 / 0 for a model_a / model_b win and 0.5 for anything else, alpha = ln(base) / scale.
 
-def _factorized(df):
+def _matchups_models(model_a, model_b):
+    """(n, 2) model ids, as np.column_stack of the factorized columns, and the model names."""
     import pandas as pd
 
-    n = len(df)
-    codes, models = pd.factorize(pd.concat([df["model_a"], df["model_b"]]))
-    outcome = np.full(n, 0.5)
+    n = len(model_a)
+    codes, models = pd.factorize(pd.concat([model_a, model_b]))
+    return np.column_stack([codes[:n], codes[n:]]), models.to_list()
+
+
+def _factorized(df):
+    matchups, models = _matchups_models(df["model_a"], df["model_b"])
+    outcome = np.full(len(df), 0.5)
     outcome[(df["winner"] == "model_a").to_numpy()] = 1.0
     outcome[(df["winner"] == "model_b").to_numpy()] = 0.0
-    return codes[:n], codes[n:], outcome, list(models)
+    return matchups, outcome, models
 
 
 def current_compute_elo(df, k=4.0, base=10.0, init_rating=1000.0, scale=400.0):
     import math
 
-    a, b, outcome, models = _factorized(df)
+    matchups, outcome, models = _factorized(df)
     alpha = math.log(base) / scale
     ratings = np.full(len(models), init_rating)
-    for i, j, s in zip(a, b, outcome):
+    for (i, j), s in zip(matchups, outcome):  # a row of the (n, 2) array per battle, as FastChat's loop
         prob = 1.0 / (1.0 + math.exp(alpha * (ratings[j] - ratings[i])))
         update = k * (s - prob)
         ratings[i] += update
@@ -92,16 +102,17 @@ def current_compute_bootstrap_elo(df, num_round=100, k=4.0, base=10.0, init_rati
 
     import pandas as pd
 
-    a, b, outcome, models = _factorized(df)
+    matchups, outcome, models = _factorized(df)
     sample_indices = np.random.randint(low=0, high=len(df), size=(len(df), num_round))
     alpha = math.log(base) / scale
     ratings = np.zeros((num_round, len(models)))
     rounds = np.arange(num_round)
     for step in sample_indices:
-        ra, rb = ratings[rounds, a[step]], ratings[rounds, b[step]]
+        a, b = matchups[step, 0], matchups[step, 1]
+        ra, rb = ratings[rounds, a], ratings[rounds, b]
         updates = k * (outcome[step] - expit(alpha * (ra - rb)))
-        ratings[rounds, a[step]] += updates
-        ratings[rounds, b[step]] -= updates
+        ratings[rounds, a] += updates
+        ratings[rounds, b] -= updates
     frame = pd.DataFrame(ratings + init_rating, columns=models)
     return frame[frame.median().sort_values(ascending=False).index]
 
@@ -111,8 +122,8 @@ def current_compute_bootstrap_bt(df, num_round, base=10.0, scale=400.0, init_rat
     the weights divided by the number of battles."""
     import pandas as pd
 
-    a, b, outcome, models = _factorized(df)
-    rows = np.column_stack([a, b, (outcome * 2).astype(int)])
+    pairs, outcome, models = _factorized(df)
+    rows = np.column_stack([pairs, (outcome * 2).astype(int)])
     unique_rows, counts = np.unique(rows, axis=0, return_counts=True)
     matchups, outcomes = unique_rows[:, :2], unique_rows[:, 2] / 2.0
     weights = counts.astype(np.float64)
@@ -143,7 +154,8 @@ def current_compute_style_control(df, alpha=np.log(10.0), reg=0.5, init_rating=1
     L-BFGS-B from zeros on the log loss + reg / 2 |params|^2 (``converge=True``: to the optimum)."""
     import pandas as pd
 
-    a, b, outcome, models = _factorized(df)
+    pairs, outcome, models = _factorized(df)
+    a, b = pairs[:, 0], pairs[:, 1]
     elements = ["sum_assistant_a_tokens", "header_count_a", "list_count_a", "bold_count_a",
                 "sum_assistant_b_tokens", "header_count_b", "list_count_b", "bold_count_b"]
 
