@@ -1,9 +1,10 @@
 """Bradley-Terry and Elo against a faithful baseline of Chatbot Arena's algorithm (same data, same run).
 
 Arena's leaderboard code is not installable without PyTorch, so
-fastscore/ranking/_arena_baseline.py carries its algorithm, written from its
-documented behaviour (pd.factorize, unique (a, b, outcome) rows, L-BFGS-B
-with gtol 1e-6; the plain Python Elo loop).
+fastscore/ranking/_arena_baseline.py carries its algorithm, our code following
+FastChat's rating_systems.py step by step (pd.factorize, an int32 schedule made
+unique with counts, L-BFGS-B with gtol 1e-6; the plain Python Elo loop over the
+rows of the (n, 2) matchups array), so that the timings compare like for like.
 """
 import numpy as np
 import pandas as pd
