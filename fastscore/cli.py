@@ -227,8 +227,18 @@ def _cmd_coco(args) -> int:
     return 0
 
 
+def _starts_with(path, character):
+    """Whether the first non-blank character of a text file is ``character``."""
+    with open(path, encoding="utf-8") as f:
+        while True:
+            chunk = f.read(4096)
+            if not chunk or chunk.strip():
+                return chunk.lstrip()[:1] == character
+
+
 def read_battles(path):
-    """model_a, model_b, winner columns of a .jsonl, .csv or .parquet file of battles."""
+    """model_a, model_b, winner columns of a .jsonl (or .json: lines, or one array of records),
+    .csv or .parquet file of battles."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
@@ -243,7 +253,15 @@ def read_battles(path):
             raise ValueError(f"{path.name}: battles need the columns model_a, model_b and winner ({exc}).") from None
         return tuple(frame[c].to_numpy() for c in ("model_a", "model_b", "winner"))
     rows = []
-    if suffix in (".jsonl", ".json"):
+    if suffix == ".json" and _starts_with(path, "["):  # one array of battle records (Arena's clean_battle dumps)
+        with open(path, encoding="utf-8") as f:
+            try:
+                rows = json.load(f)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path.name} is not JSON (line {exc.lineno}: {exc.msg}).") from None
+        if not all(isinstance(row, dict) for row in rows):
+            raise ValueError(f"{path.name}: the array must hold one object per battle.")
+    elif suffix in (".jsonl", ".json"):
         with open(path, encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
                 if line.strip():
@@ -572,7 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
     coco.set_defaults(run=_cmd_coco)
 
     arena = commands.add_parser("arena", help="Bradley-Terry (or Elo) leaderboard of a battles file")
-    arena.add_argument("file", help=".jsonl, .csv or .parquet with model_a, model_b, winner")
+    arena.add_argument("file", help=".jsonl, .json (lines or one array), .csv or .parquet with model_a, model_b, "
+                                    "winner")
     arena.add_argument("--bootstrap", type=int, default=0, help="bootstrap rounds for 95%% intervals")
     arena.add_argument("--seed", type=int, default=0)
     arena.add_argument("--elo", action="store_true", help="online Elo instead of Bradley-Terry")

@@ -120,12 +120,14 @@ def test_arena_command_jsonl_csv_parquet_and_json(tmp_path, capsys):
     csv_file = tmp_path / "battles.csv"
     csv_file.write_text("model_a,model_b,winner\n" + "\n".join(f"{r['model_a']},{r['model_b']},{r['winner']}"
                                                                for r in battles))
+    array = tmp_path / "clean_battle.json"  # Arena's published dumps: one indented array of records
+    array.write_text(json.dumps([dict(row, tstamp=1.0, judge="x") for row in battles], indent=1))
     parquet = tmp_path / "battles.parquet"
     pd.DataFrame(battles).assign(turn=1).to_parquet(parquet)  # an extra column, as Arena's dumps have
     from fastscore.ranking import bradley_terry
 
     expected = bradley_terry(*(np.array([r[c] for r in battles]) for c in ("model_a", "model_b", "winner")))
-    for path in (jsonl, csv_file, parquet):
+    for path in (jsonl, array, csv_file, parquet):
         assert main(["arena", str(path), "--json"]) == 0
         board = json.loads(capsys.readouterr().out)
         assert board["models"] == expected.models.tolist()
@@ -138,6 +140,9 @@ def test_arena_command_jsonl_csv_parquet_and_json(tmp_path, capsys):
     bad.write_text('{"model_a": "x", "model_b": "y"}\n')
     assert main(["arena", str(bad)]) == 2
     assert "winner" in capsys.readouterr().err
+    bad.with_suffix(".json").write_text('[{"model_a": "x", "model_b": "y", "winner": "tie"}, 3]')
+    assert main(["arena", str(bad.with_suffix(".json"))]) == 2
+    assert "one object per battle" in capsys.readouterr().err
     pd.DataFrame(battles).drop(columns="winner").to_parquet(bad.with_suffix(".parquet"))
     assert main(["arena", str(bad.with_suffix(".parquet"))]) == 2
     assert "need the columns model_a, model_b and winner" in capsys.readouterr().err
