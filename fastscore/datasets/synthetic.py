@@ -10,10 +10,14 @@ import json
 import numpy as np
 
 
-def coco_like_set(n_images=2000, n_categories=80, gt_per_image=7, dt_per_image=100, crowd=0.01, seed=0):
+def coco_like_set(n_images=2000, n_categories=80, gt_per_image=7, dt_per_image=100, crowd=0.01, seed=0,
+                  full_precision=True):
     """A COCO-like ground truth (dict) and results list: by default the detection issue's
     2,000 images, 80 categories, ~7 ground-truth boxes and ~100 detections per image
-    (30 % near a ground truth), 1 % crowd regions, scores rounded to 3 decimals, boxes to 2.
+    (30 % near a ground truth), 1 % crowd regions. Ground-truth boxes have 2 decimals, as
+    COCO's annotations; detection boxes and scores are full-precision floats, as a detector
+    writes them (``json.dumps`` of float64: 17 significant digits such as 32.07111139854394),
+    or, with ``full_precision=False``, rounded to 2 and 3 decimals.
 
     Examples
     --------
@@ -48,9 +52,10 @@ def coco_like_set(n_images=2000, n_categories=80, gt_per_image=7, dt_per_image=1
                 x, y = rng.uniform(0, 560, 2)
                 w, h = rng.uniform(4, 200, 2)
                 cat = int(rng.integers(1, n_categories + 1))
-            results.append({"image_id": img["id"], "category_id": cat,
-                            "bbox": [round(float(x), 2), round(float(y), 2), round(float(w), 2), round(float(h), 2)],
-                            "score": round(float(rng.random()), 3)})
+            box, score = [float(x), float(y), float(w), float(h)], float(rng.random())
+            if not full_precision:
+                box, score = [round(v, 2) for v in box], round(score, 3)
+            results.append({"image_id": img["id"], "category_id": cat, "bbox": box, "score": score})
     return {"images": images, "categories": categories, "annotations": annotations}, results
 
 

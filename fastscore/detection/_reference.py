@@ -98,3 +98,68 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_d
                         ss[r] = scores[kept[i]]
                     precision[k, a, m, t] = q
                     score_out[k, a, m, t] = ss
+
+
+def box_iou_corners(b1, area1, b2, area2, crowd, row_lo, row_hi, out):
+    """IoU of corner boxes (x1, y1, x2, y2) with their areas, rows row_lo..row_hi."""
+    for i in range(row_lo, row_hi):
+        for j in range(b2.shape[0]):
+            w = min(b1[i, 2], b2[j, 2]) - max(b1[i, 0], b2[j, 0])
+            h = min(b1[i, 3], b2[j, 3]) - max(b1[i, 1], b2[j, 1])
+            if w <= 0 or h <= 0:
+                out[i, j] = 0.0
+                continue
+            inter = w * h
+            out[i, j] = inter / (area1[i] if crowd[j] else area1[i] + area2[j] - inter)
+
+
+def linear_sum_assignment_batch(costs, n_rows, n_cols, lo, hi, col_out, ok):
+    """Problems lo..hi of a padded batch solved one by one with scipy (an independent oracle:
+    among several optimal assignments it may pick another one than the compiled kernels)."""
+    from scipy.optimize import linear_sum_assignment
+
+    for b in range(lo, hi):
+        cost = costs[b, :n_rows[b], :n_cols[b]]
+        transpose = n_cols[b] < n_rows[b]
+        try:
+            rows, cols = linear_sum_assignment(cost.T if transpose else cost)
+        except ValueError:  # infeasible
+            ok[b] = False
+            continue
+        ok[b] = True
+        col_out[b, rows] = cols
+
+
+def group_sort(keys, n_keys, values, sort_runs=True):
+    """(order, starts): the stable order by (key, value), or by key alone."""
+    order = np.lexsort((values, keys)) if sort_runs else np.argsort(keys, kind="stable")
+    return order.astype(np.int64), np.searchsorted(keys[order], np.arange(n_keys + 1)).astype(np.int64)
+
+
+def greedy_cross_match(dt_box, dt_lo, dt_hi, gt_box, gt_lo, gt_hi, iou_threshold, dt_match):
+    """Per image, each detection in turn takes the free ground truth of highest IoU (the later
+    of equals) when that IoU reaches the threshold."""
+    for img in range(len(dt_lo)):
+        taken = set()
+        for d in range(dt_lo[img], dt_hi[img]):
+            best, match = iou_threshold, -1
+            for g in range(gt_lo[img], gt_hi[img]):
+                if g in taken:
+                    continue
+                iou = iou_xywh(dt_box[d], gt_box[g], False)
+                if iou >= best:
+                    best, match = iou, g
+            if match >= 0:
+                taken.add(match)
+                dt_match[d] = match
+
+
+def box_table_problems(bbox, area, score):
+    """The first row of each problem (non-finite coordinate, negative size, non-finite area,
+    non-finite score), -1 where none."""
+    def first(flags):
+        hits = np.flatnonzero(flags)
+        return int(hits[0]) if hits.size else -1
+
+    return np.array([first(~np.isfinite(bbox).all(axis=1)), first((bbox[:, 2] < 0) | (bbox[:, 3] < 0)),
+                     first(~np.isfinite(area)), first(~np.isfinite(score))], dtype=np.int64)

@@ -17,12 +17,20 @@ import numpy as np
 
 from .._config import Kernel, map_threads, n_threads
 from .._state import Accumulator
-from . import _numba as _codes
 
-_MATCH = Kernel("COCO matching", {"numba": "fastscore.detection._numba:coco_match_groups",
-                                  "reference": "fastscore.detection._reference:coco_match_groups"})
-_ACCUMULATE = Kernel("COCO accumulation", {"numba": "fastscore.detection._numba:coco_accumulate",
-                                           "reference": "fastscore.detection._reference:coco_accumulate"})
+
+def _kernel(name: str, function: str) -> Kernel:
+    """A detection kernel: Cython (compiled at install) first, then Numba, then the reference."""
+    return Kernel(name, {"cython": f"fastscore._cy.detection:{function}",
+                         "numba": f"fastscore.detection._numba:{function}",
+                         "reference": f"fastscore.detection._reference:{function}"})
+
+
+_MATCH = _kernel("COCO matching", "coco_match_groups")
+_ACCUMULATE = _kernel("COCO accumulation", "coco_accumulate")
+_GROUP_SORT = _kernel("group sort", "group_sort")
+_BOX_PROBLEMS = _kernel("box table check", "box_table_problems")
+_CROSS_MATCH = _kernel("cross-class matching", "greedy_cross_match")
 
 AREA_LABELS = ("all", "small", "medium", "large")
 
@@ -221,7 +229,8 @@ class BoxTable:
     def validate(self, name: str) -> None:
         # one compiled pass finds the first row of each problem; reported in this order
         no_score = np.empty(0)
-        bad_box, negative, bad_area, bad_score = _codes.box_table_problems(
+        _, problems = _BOX_PROBLEMS.resolve()
+        bad_box, negative, bad_area, bad_score = problems(
             self.bbox, self.area, no_score if self.score is None else self.score).tolist()
         if bad_box >= 0:
             i = bad_box
@@ -301,12 +310,13 @@ def ids_missing_from(ids: np.ndarray, known) -> np.ndarray:
     return np.unique(missing)
 
 
-def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray):
+def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray, backend=None):
     """Stable order by (key, value) and the start of each key's run."""
     if n_keys <= max(4 * len(keys), 1 << 16):
+        _, group_sort = _GROUP_SORT.resolve(backend)
         if values is None:
-            return _codes.group_sort(keys, n_keys, np.zeros(0), False)
-        return _codes.group_sort(keys, n_keys, values)
+            return group_sort(keys, n_keys, np.zeros(0), False)
+        return group_sort(keys, n_keys, values)
     order = np.argsort(keys, kind="stable") if values is None else np.lexsort((values, keys))  # too many (image, category) keys for a counting sort
     return order, np.searchsorted(keys[order], np.arange(n_keys + 1))
 
@@ -351,8 +361,8 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
         g_key = g_img[g_keep]
         d_key = d_img[d_keep]
     # ground truth in (group, file) order; detections in (group, descending score) order, stable
-    g_sub, gt_starts = _sort_by_group(g_key, n_groups, None)
-    d_sub, dt_starts = _sort_by_group(d_key, n_groups, neg_score[d_keep])
+    g_sub, gt_starts = _sort_by_group(g_key, n_groups, None, backend)
+    d_sub, dt_starts = _sort_by_group(d_key, n_groups, neg_score[d_keep], backend)
     gt_index = g_keep[g_sub]
     dt_index = d_keep[d_sub]
     d_key_sorted = d_key[d_sub]
@@ -414,7 +424,8 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     scores = np.full((n_k, A, M, T, R), -1.0)
     # within a category: descending score, ties by image id then rank in the image. The
     # detections come in (image, rank) order, so two stable sorts give that order.
-    order, cat_start = _codes.group_sort(matched.category_index, n_k, matched.score, False)
+    _, group_sort = _GROUP_SORT.resolve(backend)
+    order, cat_start = group_sort(matched.category_index, n_k, matched.score, False)
     max_dets = np.asarray(params.max_detections, dtype=np.int64)
     _, accumulate = _ACCUMULATE.resolve(backend)
     bounds = np.linspace(0, n_k, min(n_k, 4 * n_threads()) + 1).astype(np.int64)

@@ -226,9 +226,10 @@ class DetectionEvaluation:
         images = np.unique(md.image_id[left_dt])
         d_img, g_img = md.image_id[left_dt], gt.image_id[left_gt]
         dt_match = np.full(len(left_dt), -1, dtype=np.int64)
-        from . import _numba
+        from .coco import _CROSS_MATCH
 
-        _numba.greedy_cross_match(np.ascontiguousarray(info["dt_bbox"][left_dt]), np.searchsorted(d_img, images),
+        _, greedy_cross_match = _CROSS_MATCH.resolve()
+        greedy_cross_match(np.ascontiguousarray(info["dt_bbox"][left_dt]), np.searchsorted(d_img, images),
                                   np.searchsorted(d_img, images, side="right"), np.ascontiguousarray(gt.bbox[left_gt]),
                                   np.searchsorted(g_img, images), np.searchsorted(g_img, images, side="right"),
                                   float(self.params.iou_thresholds[t]), dt_match)

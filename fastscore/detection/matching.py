@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import Kernel, map_threads, n_threads
-from .coco import _BOX_FORMATS, read_boxes
+from .coco import _BOX_FORMATS, _kernel, read_boxes
 
-_IOU = Kernel("box IoU", {"numba": "fastscore.detection._numba:box_iou_corners"})
-_LSA = Kernel("linear sum assignment", {"numba": "fastscore.detection._numba:linear_sum_assignment_batch"})
+_IOU = _kernel("box IoU", "box_iou_corners")
+_LSA = _kernel("linear sum assignment", "linear_sum_assignment_batch")
 
 
 def _boxes(boxes, name: str) -> np.ndarray:
@@ -104,11 +104,11 @@ def _solve_padded(costs: np.ndarray, n_rows: np.ndarray, n_cols: np.ndarray, bac
     """Column of each row (or row of each column when rows > columns) per problem, and feasibility."""
     n = costs.shape[0]
     col = np.full((n, min(costs.shape[1], costs.shape[2]) if n else 0), -1, dtype=np.int64)
-    ok = np.ones(n, dtype=np.bool_)
+    ok = np.ones(n, dtype=np.uint8)
     _, kernel = _LSA.resolve(backend)
     bounds = np.linspace(0, n, min(n, n_threads()) + 1).astype(np.int64)
     map_threads(lambda lohi: kernel(costs, n_rows, n_cols, lohi[0], lohi[1], col, ok), zip(bounds[:-1], bounds[1:]))
-    return col, ok
+    return col, ok.astype(bool)
 
 
 def _pairs(col_row: np.ndarray, nr: int, nc: int):
@@ -146,7 +146,8 @@ def linear_sum_assignment(cost_matrix, maximize: bool = False, *, backend=None):
     nr, nc = cost.shape
     if nr == 0 or nc == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    col, ok = _solve_padded(np.ascontiguousarray(cost[None]), np.array([nr]), np.array([nc]), backend)
+    col, ok = _solve_padded(np.ascontiguousarray(cost[None]), np.array([nr], dtype=np.int64),
+                            np.array([nc], dtype=np.int64), backend)
     if not ok[0]:
         raise ValueError("cost matrix is infeasible: no complete assignment avoids the +inf entries.")
     return _pairs(col[0], nr, nc)
