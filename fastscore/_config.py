@@ -131,6 +131,15 @@ class Kernel:
         return wanted, self._load(wanted)
 
 
+def family_kernel(family: str, function: str, name: str, backends=("cython", "numba", "reference")) -> Kernel:
+    """The kernel ``function`` of a family: ``fastscore._cy.<family>`` (Cython, compiled when the
+    package is installed), ``fastscore.<family>._numba`` and ``fastscore.<family>._reference``,
+    preferred in the order of ``backends``."""
+    where = {"cython": f"fastscore._cy.{family}", "numba": f"fastscore.{family}._numba",
+             "reference": f"fastscore.{family}._reference"}
+    return Kernel(name, {backend: f"{where[backend]}:{function}" for backend in backends})
+
+
 def n_threads() -> int:
     """Threads that compiled kernels run on: ``FASTSCORE_NUM_THREADS``, else the usable cores."""
     from_env = os.environ.get("FASTSCORE_NUM_THREADS")

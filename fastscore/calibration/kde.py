@@ -27,7 +27,8 @@ from .sorted import _columns
 
 _SUMS = Kernel(
     "KDE-ECE kernel sums",
-    {"numba": "fastscore.calibration._numba:triweight_sums", "reference": "fastscore.calibration._reference:triweight_sums"},
+    {"cython": "fastscore._cy.calibration:triweight_sums", "numba": "fastscore.calibration._numba:triweight_sums",
+     "reference": "fastscore.calibration._reference:triweight_sums"},
 )
 
 
@@ -51,8 +52,8 @@ def _kde_ece_1d(probs, labels, order, bandwidth, grid, sums):
     is_positive = np.concatenate([positive, positive])
     order_ = np.argsort(points, kind="stable")
     x = np.linspace(0.0, 1.0, grid)
-    total, on_positive = sums(np.ascontiguousarray(points[order_]), np.ascontiguousarray(is_positive[order_]),
-                              x, float(bandwidth))
+    total, on_positive = sums(np.ascontiguousarray(points[order_]),
+                              np.ascontiguousarray(is_positive[order_]).view(np.uint8), x, float(bandwidth))
     density = total / n  # (2 / 2n) sum over data and mirrors: the doubled density on [0, 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         accuracy = np.minimum(on_positive / total, 1.0)

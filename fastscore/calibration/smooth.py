@@ -32,7 +32,8 @@ from ._layout import chunk_size
 
 _SPLAT = Kernel(
     "smooth calibration grid",
-    {"numba": "fastscore.calibration._numba:splat_chunk", "reference": "fastscore.calibration._reference:splat"},
+    {"cython": "fastscore._cy.calibration:splat_chunk", "numba": "fastscore.calibration._numba:splat_chunk",
+     "reference": "fastscore.calibration._reference:splat"},
 )
 DENSITY_EPS = 1e-4
 SEARCH_EPS = 1e-3

@@ -32,7 +32,8 @@ from ._layout import SUM_CONF, SUM_OUTCOME, WEIGHT
 
 _KERNEL_SUM = Kernel(
     "MMCE kernel sum",
-    {"numba": "fastscore.calibration._numba:sorted_kernel_sum", "reference": "fastscore.calibration._reference:kernel_sum"},
+    {"cython": "fastscore._cy.calibration:sorted_kernel_sum", "numba": "fastscore.calibration._numba:sorted_kernel_sum",
+     "reference": "fastscore.calibration._reference:kernel_sum"},
 )
 MODES = ("auto", "binary", "top-label", "classwise")
 
@@ -254,12 +255,24 @@ def mmce(y_true, y_prob, *, mode="auto", width=0.4, ci=None, n_boot=200, seed=No
 PARALLEL_SORT_MIN = 1 << 18  # below this, one sort on one thread
 
 
-def _sorted_runs(probs, labels):
+def _compiled(backend_name):
+    """The module of the one-sort kernels: ``fastscore._cy.calibration`` or the Numba one."""
+    if backend_name == "numba":
+        from . import _numba
+
+        return _numba
+    from .._cy import calibration
+
+    return calibration
+
+
+def _sorted_runs(probs, labels, kernels):
     """The samples as packed keys (see ``pack_keys``) in two sorted halves, each built
     and sorted on its own thread (NumPy's sort releases the GIL), for ``sorted_pass_part`` to
     merge on the fly; one sorted run and an empty one when the input is small."""
     from .._config import map_threads, n_threads
-    from ._numba import pack_keys
+
+    pack_keys = kernels.pack_keys
 
     probs = np.ascontiguousarray(probs, dtype=np.float64)
     keys = np.empty(probs.size, dtype=np.uint64)
@@ -278,14 +291,16 @@ def _sorted_runs(probs, labels):
     return (runs[0], runs[1]) if halves == 2 else (runs[0], keys[:0])
 
 
-def _one_sort_pass(probs, labels, n_bins, width):
+def _one_sort_pass(probs, labels, n_bins, width, backend_name="cython"):
     """(adaptive ECE, KS error, MMCE kernel sum) from the two sorted runs: the merged order is
     cut at its middle rank and each half is walked on its own thread, then the halves are joined
     (bin sums added, KS partial sums offset, the MMCE carry decayed into the second half)."""
     from .._config import map_threads
-    from ._numba import combine_sorted_parts, merge_split, sorted_pass_part
 
-    left, right = _sorted_runs(probs, labels)
+    kernels = _compiled(backend_name)
+    combine_sorted_parts, merge_split, sorted_pass_part = (kernels.combine_sorted_parts, kernels.merge_split,
+                                                          kernels.sorted_pass_part)
+    left, right = _sorted_runs(probs, labels, kernels)
     n = left.size + right.size
     if right.size == 0:
         stretches = [(left, right, 0, np.uint64(0), False)]
@@ -329,7 +344,7 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
             values["mmce"].append(_mmce_from_sorted(p, r, width, kernel_sum))
     else:
         for probs, labels in columns:
-            adaptive, ks, total = _one_sort_pass(probs, labels, n_bins, width)
+            adaptive, ks, total = _one_sort_pass(probs, labels, n_bins, width, name)
             values["adaptive_ece"].append(adaptive)
             values["ks_error"].append(ks)
             values["mmce"].append(float(np.sqrt(max(total, 0.0))) / probs.size)

@@ -36,9 +36,11 @@ import math
 
 import numpy as np
 
-from .._config import map_threads, n_threads
-from ..ranking import _numba
-from ..ranking.pairwise import _packed_battles, _unsigned, fit_bradley_terry
+from .._config import family_kernel, map_threads, n_threads
+from ..ranking.pairwise import _ELO, _packed_battles, _unsigned, fit_bradley_terry
+
+_BOOTSTRAP_ELO = family_kernel("ranking", "bootstrap_elo_logistic", "FastChat's bootstrap Elo")
+_OUTCOME_ROWS = family_kernel("ranking", "count_outcome_rows", "outcome rows")
 
 __all__ = ["compute_bootstrap_bt", "compute_bootstrap_elo", "compute_bt", "compute_elo", "compute_style_control"]
 
@@ -89,7 +91,8 @@ def _sorted_by_median(ratings, models):
 def compute_elo(df, k=4.0, base=10.0, init_rating=1000.0, scale=400.0):
     """Online Elo over the battles in order: {model: rating} (FastChat's compute_elo, identical numbers)."""
     a, b, outcome, models = _matchups(df)
-    ratings, _ = _numba.online_elo(_unsigned(a), _unsigned(b), _unsigned(outcome), _SCORES, len(models), float(k),
+    _, online_elo = _ELO.resolve()
+    ratings, _ = online_elo(_unsigned(a), _unsigned(b), _unsigned(outcome), _SCORES, len(models), float(k),
                                    math.log(base) / scale, float(init_rating))
     return {model: ratings[i] for i, model in enumerate(models)}
 
@@ -103,14 +106,16 @@ def compute_bootstrap_elo(df, num_round=100, k=4.0, base=10.0, init_rating=1000.
     battle, bits = _packed_battles(a, b, outcome, len(models), 3)
     alpha = math.log(base) / scale
     bounds = np.linspace(0, num_round, min(num_round, n_threads()) + 1).astype(np.int64)
-    map_threads(lambda lohi: _numba.bootstrap_elo_logistic(battle, bits, _SCORES, sample_indices, float(k), alpha,
+    _, bootstrap_elo_logistic = _BOOTSTRAP_ELO.resolve()
+    map_threads(lambda lohi: bootstrap_elo_logistic(battle, bits, _SCORES, sample_indices, float(k), alpha,
                                                            ratings, lohi[0], lohi[1]), zip(bounds[:-1], bounds[1:]))
     return _sorted_by_median(ratings + init_rating, models)
 
 
 def _rows(a, b, outcome, n_models):
     """FastChat's unique (model_a, model_b, outcome) rows in np.unique's order, and their counts."""
-    counts = _numba.count_outcome_rows(a, b, outcome, n_models)
+    _, count_outcome_rows = _OUTCOME_ROWS.resolve()
+    counts = count_outcome_rows(a, b, outcome, n_models)
     cells = np.flatnonzero(counts.ravel())  # C order = the lexicographic order np.unique sorts rows in
     i, j, o = np.unravel_index(cells, counts.shape)
     return i, j, o, counts.ravel()[cells]

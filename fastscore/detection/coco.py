@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._config import Kernel, map_threads, n_threads
+from .._config import family_kernel, map_threads, n_threads
 from .._state import Accumulator
 
 
-def _kernel(name: str, function: str) -> Kernel:
+def _kernel(name: str, function: str):
     """A detection kernel: Cython (compiled at install) first, then Numba, then the reference."""
-    return Kernel(name, {"cython": f"fastscore._cy.detection:{function}",
-                         "numba": f"fastscore.detection._numba:{function}",
-                         "reference": f"fastscore.detection._reference:{function}"})
+    return family_kernel("detection", function, name)
 
 
 _MATCH = _kernel("COCO matching", "coco_match_groups")

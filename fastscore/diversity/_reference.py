@@ -58,3 +58,9 @@ def vendi_from_matrix(K, q, weights=None):
     if np.isinf(q):
         return float(1.0 / lam.max())
     return float(np.sum(lam**q) ** (1.0 / (1.0 - q)))
+
+
+def max_asymmetry(K, tile=None):
+    """max |K[i, j] - K[j, i]|."""
+    K = np.asarray(K, dtype=np.float64)
+    return float(np.abs(K - K.T).max(initial=0.0))

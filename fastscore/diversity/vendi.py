@@ -23,7 +23,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._config import map_threads
+from .._config import Kernel, family_kernel, map_threads
 from .._state import Accumulator
 from .._validation import as_float_array, check_finite, check_option, check_positive_int
 
@@ -221,8 +221,7 @@ def similarity_matrix(X, Y=None, *, kernel="rbf", gamma=None, backend=None) -> n
     if kernel in ("cosine", "linear"):
         X64 = X.astype(np.float64, copy=False)
         return X64 @ (X64 if symmetric else Y.astype(np.float64, copy=False)).T
-    from . import _numba
-
+    _numba = _gram_kernels(backend)
     if kernel == "rbf":
         n = X.shape[0]
         X64, Y64 = X.astype(np.float64, copy=False), Y.astype(np.float64, copy=False)
@@ -241,6 +240,21 @@ def similarity_matrix(X, Y=None, *, kernel="rbf", gamma=None, backend=None) -> n
     if symmetric:
         _on_row_blocks(n, lambda a, b: _numba.mirror_upper(out, a, b))
     return out
+
+
+_GRAM_KERNELS = Kernel("similarity matrix", {"cython": "fastscore._cy.diversity:mirror_upper",
+                                               "numba": "fastscore.diversity._numba:mirror_upper"})
+
+
+def _gram_kernels(backend):
+    """The module of the compiled similarity kernels: Cython (compiled at install) or Numba."""
+    import importlib
+
+    name, function = _GRAM_KERNELS.resolve(backend)
+    return importlib.import_module(function.__module__)
+
+
+_ASYMMETRY = family_kernel("diversity", "max_asymmetry", "symmetry check")
 
 
 def _reference_gram(kernel, X, Y, gamma):
@@ -421,8 +435,7 @@ def _check_K(K, normalize):
         if K.shape[0] != K.shape[1]:
             raise ValueError(f"K must be square (n x n), got shape {K.shape}.")
         check_finite(K, "K")
-        from ._numba import max_asymmetry
-
+        _, max_asymmetry = _ASYMMETRY.resolve()
         scale = max(float(np.abs(np.diagonal(K)).max(initial=0.0)), 1e-300)
         if max_asymmetry(K, 64) > 1e-8 * scale:
             raise ValueError("K is not symmetric; pass a symmetric similarity matrix (e.g. (K + K.T) / 2).")

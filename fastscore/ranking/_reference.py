@@ -41,3 +41,65 @@ def preference_counts(rankings, weights, n_items):
     position[rows, rankings] = np.arange(rankings.shape[1])[None, :]
     above = position[:, :, None] < position[:, None, :]
     return np.einsum("r,rij->ij", np.asarray(weights, dtype=np.float64), above.astype(np.float64))
+
+
+def _unpack(packed, bits):
+    mask = (1 << bits) - 1
+    return packed & mask, (packed >> bits) & mask, packed >> (2 * bits)
+
+
+def bootstrap_elo_round(battle, bits, code_score, picks, k, alpha, rating):
+    """One bootstrap round of Elo: battle picks[t] at step t, FastChat's expit form, in place."""
+    bits = int(bits)
+    for pick in picks:
+        i, j, code = _unpack(int(battle[pick]), bits)
+        prob = 1.0 / (1.0 + math.exp(-(alpha * (rating[i] - rating[j]))))
+        rating[i] += k * (code_score[code] - prob)
+        rating[j] -= k * (code_score[code] - prob)
+
+
+def bootstrap_elo_logistic(battle, bits, code_score, sample_indices, k, alpha, ratings, lo, hi):
+    """Rounds lo..hi of FastChat's vectorized bootstrap Elo (round s plays sample_indices[:, s])."""
+    for s in range(lo, hi):
+        bootstrap_elo_round(battle, bits, code_score, sample_indices[:, s], k, alpha, ratings[s])
+
+
+def count_outcome_rows(a, b, outcome_code, n_models):
+    """counts[i, j, o]: battles of model_a i, model_b j and outcome code o."""
+    counts = np.zeros((n_models, n_models, 3))
+    np.add.at(counts, (a, b, outcome_code), 1.0)
+    return counts
+
+
+def kemeny_subsets(prefer):
+    """The Kemeny order (best first) and its agreement, by the same dynamic programming over
+    subsets as the compiled kernels, written with Python sets: best[S] is the largest agreement
+    of an order of S placed above every other item."""
+    m = prefer.shape[0]
+    best = {frozenset(): (0.0, ())}
+    for size in range(m):
+        grown = {}
+        for placed, (value, order) in best.items():
+            if len(placed) != size:
+                continue
+            rest = [y for y in range(m) if y not in placed]
+            for x in rest:
+                candidate = value + sum(prefer[x, y] for y in rest if y != x)
+                key = placed | {x}
+                if key not in grown or candidate > grown[key][0]:
+                    grown[key] = (candidate, order + (x,))
+        best = grown
+    (value, order), = best.values()
+    return np.array(order, dtype=np.int64), value
+
+
+def contextual_bt_step(a, b, outcome, features, params, n_models, alpha, lo, hi, gradient, hessian):
+    """Add battles lo..hi to the gradient and Hessian of the contextual Bradley-Terry log loss."""
+    for t in range(lo, hi):
+        x = np.zeros(n_models + features.shape[1])  # d logit / d params
+        x[a[t]] += alpha
+        x[b[t]] -= alpha
+        x[n_models:] = features[t]
+        p = 1.0 / (1.0 + math.exp(-(x @ params)))
+        gradient += (p - outcome[t]) * x
+        hessian += p * (1.0 - p) * np.outer(x, x)

@@ -14,15 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import Kernel, map_threads
+from .._config import family_kernel, map_threads
 from .._state import Accumulator
 from .._validation import check_finite
 
 OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
-_COUNT = Kernel("battle counting", {"numba": "fastscore.ranking._numba:count_battles",
-                                    "reference": "fastscore.ranking._reference:count_battles"})
-_ELO = Kernel("online Elo", {"numba": "fastscore.ranking._numba:online_elo",
-                             "reference": "fastscore.ranking._reference:online_elo"})
+_COUNT = family_kernel("ranking", "count_battles", "battle counting")
+_ELO = family_kernel("ranking", "online_elo", "online Elo")
+_ELO_ROUND = family_kernel("ranking", "bootstrap_elo_round", "bootstrap Elo")
 
 
 @dataclass(frozen=True)
@@ -492,15 +491,14 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
             raise ValueError(f"bootstrap must be a number of rounds >= 0, got {bootstrap!r}.")
         if not 0 < ci < 1:
             raise ValueError(f"ci must be in (0, 1), got {ci!r}.")
-        from . import _numba
-
+        _, play_round = _ELO_ROUND.resolve(backend)
         battle, bits = _packed_battles(a, b, outcome_code, names.size, code_score.size)
         seeds = np.random.SeedSequence(seed).spawn(bootstrap)
         rounds = np.zeros((bootstrap, names.size))
 
         def replay(r):  # one round: its own generator, so the result does not depend on the threads
             picks = np.random.default_rng(seeds[r]).integers(0, a.size, a.size)
-            _numba.bootstrap_elo_round(battle, bits, code_score, picks, float(k), alpha, rounds[r])
+            play_round(battle, bits, code_score, picks, float(k), alpha, rounds[r])
 
         map_threads(replay, range(bootstrap))
         lower, upper = np.quantile(rounds + init_rating, [(1 - ci) / 2, (1 + ci) / 2], axis=0)

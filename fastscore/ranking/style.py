@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import map_threads, n_threads
-from . import _numba
+from .._config import family_kernel, map_threads, n_threads
 from .pairwise import _leaderboard, _to_scale, encode_battles
+
+_STEP = family_kernel("ranking", "contextual_bt_step", "contextual Bradley-Terry step")
 
 # Arena's style features: a's then b's value of each
 STYLE_ELEMENTS = ("sum_assistant_tokens", "header_count", "list_count", "bold_count")
@@ -75,7 +76,8 @@ def _accumulate(a, b, outcome, features, params, n_models, alpha, lohi):
     size = params.size
     gradient = np.zeros(size)
     hessian = np.zeros((size, size))
-    _numba.contextual_bt_step(a, b, outcome, features, params, n_models, alpha, lohi[0], lohi[1], gradient, hessian)
+    _, step = _STEP.resolve()
+    step(a, b, outcome, features, params, n_models, alpha, lohi[0], lohi[1], gradient, hessian)
     return gradient, hessian
 
 

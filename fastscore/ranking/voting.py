@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._config import Kernel, map_threads, n_threads
+from .._config import family_kernel, map_threads, n_threads
 from .._validation import check_finite
 
-_PREFER = Kernel("preference counts", {"numba": "fastscore.ranking._numba:preference_counts",
-                                       "reference": "fastscore.ranking._reference:preference_counts"})
+_PREFER = family_kernel("ranking", "preference_counts", "preference counts")
+_KEMENY = family_kernel("ranking", "kemeny_subsets", "exact Kemeny")
 EXACT_KEMENY_MAX = 20
 
 
@@ -180,9 +180,8 @@ def kemeny(rankings=None, *, ranks=None, weights=None, seed=0, restarts=20, back
     prefer = preference_matrix(rankings, ranks=ranks, weights=weights, backend=backend)
     m = prefer.shape[0]
     if m <= EXACT_KEMENY_MAX:
-        from ._numba import kemeny_subsets
-
-        order, _ = kemeny_subsets(prefer)
+        _, kemeny_subsets = _KEMENY.resolve(backend)
+        order, _ = kemeny_subsets(np.ascontiguousarray(prefer))
         return VoteResult(order, None, True)
     rng = np.random.default_rng(seed)
     starts = [borda(rankings, ranks=ranks, weights=weights).order] + [rng.permutation(m) for _ in range(restarts)]

@@ -162,8 +162,9 @@ def test_one_sort_backends_agree_and_order_ties_by_outcome():
 
 
 @pytest.mark.parametrize("layout", ["ties", "constant", "sorted"])
+@pytest.mark.parametrize("backend", ["cython", "numba"])
 @pytest.mark.parametrize("n", [2, 3, 501, 2000])
-def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n, layout):
+def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n, layout, backend):
     """Large inputs sort two halves on two threads, cut the merged order at its middle and walk
     each half on its own thread: the numbers of one sort and one pass (forced on small inputs)."""
     import fastscore._config as config
@@ -178,12 +179,12 @@ def test_one_sort_in_two_halves_merged_in_the_pass(monkeypatch, n, layout):
     elif layout == "sorted":  # the first half's keys all below the second's
         p.sort()
     y = (rng.random(n) < p).astype(int)
-    one_run = sorted_estimates(y, p, n_bins=7)
+    one_run = sorted_estimates(y, p, n_bins=7, backend=backend)
     monkeypatch.setattr(sorted_module, "PARALLEL_SORT_MIN", 0)
     monkeypatch.setattr(config, "n_threads", lambda: 2)  # two runs even on a one-core machine
-    left, right = sorted_module._sorted_runs(p, y)
+    left, right = sorted_module._sorted_runs(p, y.astype(np.int64), sorted_module._compiled(backend))
     assert left.size == n // 2 and right.size == n - n // 2 and np.all(np.diff(right.astype(float)) >= 0)
-    halves = sorted_estimates(y, p, n_bins=7)
+    halves = sorted_estimates(y, p, n_bins=7, backend=backend)
     # the same sums in another order (bins and partial sums joined, the MMCE carry decayed once)
     assert halves == pytest.approx(one_run, rel=1e-10, abs=1e-15)
     reference = sorted_estimates(y, p, n_bins=7, backend="reference")
