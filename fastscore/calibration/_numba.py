@@ -12,7 +12,7 @@ not depend on the number of threads. The Cython backend implements the same
 functions, operation for operation, and gives bit-identical results.
 """
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 
 # p * n_bins within this distance of an integer may sit on a bin edge: only

@@ -15,7 +15,6 @@ the bandwidth found by ten bisection steps on sigma < smECE(sigma) (sigma =
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
 from .._config import Kernel, map_threads
 from .._state import Accumulator
@@ -96,6 +95,22 @@ def _interpolate(points, values):
     return values[..., node] * (1 - weight) + values[..., node + 1] * weight
 
 
+def next_fast_len(n: int) -> int:
+    """The smallest 5-smooth number (2^a 3^b 5^c) >= n: ``scipy.fft.next_fast_len(n, real=True)``,
+    a length the FFT factors well, without importing scipy."""
+    best = 1 << max(int(n - 1).bit_length(), 0)  # the next power of two
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            # the smallest power of two that lifts power35 to n or more
+            candidate = power35 << max(int(-(-n // power35) - 1).bit_length(), 0)
+            best = min(best, candidate)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
 class _SmoothedGrid:
     """A splat grid with the FFT of its reflected extension, reused for every sigma."""
 
@@ -103,7 +118,7 @@ class _SmoothedGrid:
         self.size = size = grid.shape[1]
         # reflect the grid at 0 and 1, so that no mass leaks out of [0, 1]
         extended = np.concatenate([grid[:, ::-1][:, :-1], grid, grid[:, ::-1][:, 1:]], axis=1)
-        self.n_fft = scipy.fft.next_fast_len(extended.shape[1] + size - 1, real=True)
+        self.n_fft = next_fast_len(extended.shape[1] + size - 1)
         self.spectrum = np.fft.rfft(extended, self.n_fft, axis=1)
         self.nodes = np.linspace(0.0, 1.0, size)
 

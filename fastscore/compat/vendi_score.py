@@ -28,7 +28,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 
 from ..diversity import vendi as _vendi
 
@@ -87,7 +86,7 @@ def _raw_spectrum_score(A, q):
 def score_K(K, q=1, p=None, normalize=False):
     """Vendi score of a similarity matrix (vendi-score's ``score_K``)."""
     q = _order(q)
-    if scipy.sparse.issparse(K):
+    if _vendi._issparse(K):
         K = K.toarray()
     K = np.asarray(K, dtype=np.float64)
     if normalize:

@@ -5,7 +5,7 @@ The float operations of the IoU and of the precision/recall arithmetic are
 written in the order pycocotools uses, so that the results are bit-identical.
 """
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 # Per-detection outcome codes of the COCO matching (one per IoU threshold and area range).
 IGNORED = 0

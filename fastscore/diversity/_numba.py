@@ -6,7 +6,7 @@ functions fill rows [row_start, row_stop) of ``out`` and release the GIL, so
 Y) only the upper triangle is computed and mirrored. Sums are float64.
 """
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 # population count of every byte, for bit-packed fingerprints
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)

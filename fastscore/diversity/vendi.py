@@ -18,10 +18,9 @@ import numbers
 import warnings
 from dataclasses import dataclass
 
+import sys
+
 import numpy as np
-import scipy.linalg
-import scipy.sparse
-import scipy.sparse.linalg
 
 from .._config import Kernel, family_kernel, map_threads
 from .._state import Accumulator
@@ -38,6 +37,22 @@ MAX_DENSE = 40_000
 
 
 # ---------------------------------------------------------------- checks
+
+
+def _issparse(x) -> bool:
+    """Whether x is a scipy sparse matrix (without importing scipy: if scipy.sparse was never
+    imported, x cannot be one)."""
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(x)
+
+
+def _scipy():
+    """scipy with its linalg and sparse modules, imported on first use."""
+    import scipy.linalg
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    return scipy
 
 def check_q(q) -> float:
     """q must be a number in [0, inf] (np.inf included)."""
@@ -95,7 +110,7 @@ def _eigenvalues(A, dtype) -> np.ndarray:
     only it is the tridiagonal reduction and a QR sweep, 10-20 % faster here than the syevr that
     ``scipy.linalg.eigvalsh`` and vendi-score use by default; both are backward stable)."""
     A = np.asarray(A, dtype=dtype)
-    return scipy.linalg.eigvalsh(A, driver="evd", check_finite=False).astype(np.float64)
+    return _scipy().linalg.eigvalsh(A, driver="evd", check_finite=False).astype(np.float64)
 
 
 def _rank_tolerance(eigenvalues, size, dtype) -> float:
@@ -112,9 +127,9 @@ def _rank_tolerance(eigenvalues, size, dtype) -> float:
 
 def _largest_eigenvalue(A) -> float:
     if A.shape[0] <= 1000:
-        dense = A.toarray() if scipy.sparse.issparse(A) else A
-        return float(scipy.linalg.eigvalsh(dense, subset_by_index=[A.shape[0] - 1] * 2, check_finite=False)[0])
-    return float(scipy.sparse.linalg.eigsh(A, k=1, which="LA", return_eigenvectors=False, tol=1e-14)[0])
+        dense = A.toarray() if _issparse(A) else A
+        return float(_scipy().linalg.eigvalsh(dense, subset_by_index=[A.shape[0] - 1] * 2, check_finite=False)[0])
+    return float(_scipy().sparse.linalg.eigsh(A, k=1, which="LA", return_eigenvectors=False, tol=1e-14)[0])
 
 
 def _score_symmetric(A, q: float, *, dtype=np.float64) -> float:
@@ -123,7 +138,7 @@ def _score_symmetric(A, q: float, *, dtype=np.float64) -> float:
     The spectrum is normalised by trace(A), so A may be K (unweighted,
     trace n), diag(sqrt p) K diag(sqrt p) (trace 1) or X^T W X.
     """
-    sparse = scipy.sparse.issparse(A)
+    sparse = _issparse(A)
     trace = float(A.diagonal().sum())
     if not trace > 0:
         raise ValueError("the similarity matrix has a zero trace; a Vendi score needs k(x, x) > 0.")
@@ -317,7 +332,8 @@ def second_moment(X, *, kernel="cosine", sample_weight=None, chunk_rows=CHUNK_RO
     score, measured in the tests).
     """
     n, d = X.shape
-    syrk = scipy.linalg.blas.ssyrk if X.dtype == np.float32 else scipy.linalg.blas.dsyrk
+    blas = _scipy().linalg.blas
+    syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
     total = np.zeros((d, d))
     for start in range(0, n, chunk_rows):
         block = X[start:start + chunk_rows]
@@ -419,9 +435,9 @@ class EmbeddingVendi(Accumulator):
 # -------------------------------------------------------------- public API
 
 def _check_K(K, normalize):
-    sparse = scipy.sparse.issparse(K)
+    sparse = _issparse(K)
     if sparse:
-        K = scipy.sparse.csr_matrix(K, dtype=np.float64)
+        K = _scipy().sparse.csr_matrix(K, dtype=np.float64)
         if K.shape[0] != K.shape[1]:
             raise ValueError(f"K must be square (n x n), got shape {K.shape}.")
         if not np.isfinite(K.data).all():
@@ -446,7 +462,7 @@ def _check_K(K, normalize):
         if (diagonal <= 0).any():
             raise ValueError("K has a diagonal entry <= 0, so it cannot be normalised to a unit diagonal.")
         inv = 1.0 / np.sqrt(diagonal)
-        K = (scipy.sparse.diags(inv) @ K @ scipy.sparse.diags(inv)).tocsr() if sparse else K * inv[:, None] * inv[None, :]
+        K = (_scipy().sparse.diags(inv) @ K @ _scipy().sparse.diags(inv)).tocsr() if sparse else K * inv[:, None] * inv[None, :]
     elif not np.allclose(diagonal, 1.0, rtol=0, atol=1e-6):
         i = int(np.argmax(np.abs(diagonal - 1.0) > 1e-6))
         raise ValueError(
@@ -461,8 +477,8 @@ def _weighted(A, weights):
     if weights is None:
         return A
     root = np.sqrt(weights)
-    if scipy.sparse.issparse(A):
-        return (scipy.sparse.diags(root) @ A @ scipy.sparse.diags(root)).tocsr()
+    if _issparse(A):
+        return (_scipy().sparse.diags(root) @ A @ _scipy().sparse.diags(root)).tocsr()
     return A * root[:, None] * root[None, :]
 
 
@@ -543,7 +559,7 @@ def vendi_score(X=None, *, K=None, kernel="cosine", q=1, weights=None, method="a
     if K is not None:
         K = _check_K(K, normalize)
         weights = check_probability_weights(weights, K.shape[0])
-        if not scipy.sparse.issparse(K) and K.shape[0] > MAX_DENSE and q not in (2.0, np.inf):
+        if not _issparse(K) and K.shape[0] > MAX_DENSE and q not in (2.0, np.inf):
             raise ValueError(f"K is {K.shape[0]} x {K.shape[0]}: too large for a dense eigen-solve; use q=2 or q=np.inf.")
         return _score_symmetric(_weighted(K, weights), q, dtype=solve_dtype)
 
@@ -661,9 +677,9 @@ def vendi_bounds(X=None, *, K=None, kernel="rbf", q=1, rank=100, weights=None, g
     A = _weighted(K, weights)
     trace = float(A.diagonal().sum())
     if rank >= n - 1:
-        top = _eigenvalues(A.toarray() if scipy.sparse.issparse(A) else A, np.float64)
+        top = _eigenvalues(A.toarray() if _issparse(A) else A, np.float64)
     else:
-        top = scipy.sparse.linalg.eigsh(A, k=rank, which="LA", return_eigenvectors=False)
+        top = _scipy().sparse.linalg.eigsh(A, k=rank, which="LA", return_eigenvectors=False)
     top = np.sort(np.clip(top, 0.0, None))[::-1] / trace
     smallest = top[-1]
     remaining = max(1.0 - top.sum(), 0.0)
@@ -707,7 +723,7 @@ def intdiv(X=None, *, K=None, kernel="cosine", q=1, weights=None, gamma=None, no
         return float(1.0 - mean @ mean)
     if K is not None:
         K = _check_K(K, normalize)
-        K = K.toarray() if scipy.sparse.issparse(K) else K
+        K = K.toarray() if _issparse(K) else K
     else:
         K = similarity_matrix(X, kernel=kernel, gamma=gamma)
     weights = check_probability_weights(weights, K.shape[0])
