@@ -109,3 +109,23 @@ def test_bad_value_found_at_any_position(backend, position):
     p[i] = np.nan
     with pytest.raises(ValueError, match=f"NaN at index {i}"):
         calibration_report(np.zeros(1000, int), p, backend=backend)
+
+
+def test_other_calibration_kernels_equal_on_every_backend(binary_data, multiclass_data):
+    """Smooth ECE's splat, KDE-ECE's sums, the one-sort pass and the MMCE sum: Cython (the
+    default) and Numba bit for bit, the reference to rounding."""
+    from fastscore.calibration import kde_ece, mmce, smooth_ece, sorted_estimates
+    from fastscore.calibration.smooth import splat_grid
+
+    y, p, w = binary_data
+    for weights in (None, w):
+        grids = [splat_grid(p, y, weights, 2001, backend=b) for b in ("cython", "numba", "reference")]
+        assert np.array_equal(grids[0], grids[1])
+        np.testing.assert_allclose(grids[0], grids[2], rtol=1e-12, atol=1e-12)
+    y_multi, p_multi = multiclass_data
+    for args in ((y, p), (y_multi, p_multi)):
+        values = [(smooth_ece(*args, backend=b), kde_ece(*args, backend=b), mmce(*args, backend=b),
+                   tuple(sorted_estimates(*args, backend=b).values())) for b in ("cython", "numba", "reference")]
+        assert values[0] == values[1]
+        assert values[0][:3] == pytest.approx(values[2][:3], rel=1e-9)
+        assert values[0][3][1:] == pytest.approx(values[2][3][1:], rel=1e-9)  # KS, MMCE (adaptive ties differ)
