@@ -11,12 +11,10 @@ this order, from
 """
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import contextvars
 import importlib
 import os
-import platform
 import sys
 from typing import Callable, Iterator
 
@@ -157,7 +155,7 @@ def n_threads() -> int:
         return os.cpu_count() or 1
 
 
-_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+_pools: dict = {}  # threads -> concurrent.futures.ThreadPoolExecutor
 
 
 def map_threads(function: Callable, items) -> list:
@@ -171,6 +169,8 @@ def map_threads(function: Callable, items) -> list:
     if threads <= 1:
         return [function(item) for item in items]
     if threads not in _pools:
+        import concurrent.futures
+
         _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="fastscore")
     return list(_pools[threads].map(function, items))
 
@@ -192,11 +192,42 @@ def _compiled_extensions() -> list[str]:
     return sorted(found)
 
 
+# the kernels each family's public functions reach by default, to report their backend
+_FAMILY_KERNELS = {
+    "calibration": ("fastscore.calibration.binned", "_KERNELS"),
+    "detection": ("fastscore.detection.coco", "_MATCH"),
+    "diversity": ("fastscore.diversity.vendi", "_GRAM_KERNELS"),
+    "ranking": ("fastscore.ranking.pairwise", "_ELO"),
+}
+
+
+def default_backends() -> dict:
+    """{family: the backend its default path resolves to, e.g. "cython (compiled at install)"}."""
+    out = {}
+    for family, (module_name, attribute) in _FAMILY_KERNELS.items():
+        kernel = getattr(importlib.import_module(module_name), attribute)
+        if isinstance(kernel, dict):
+            kernel = next(iter(kernel.values()))
+        try:
+            name, _ = kernel.resolve()
+        except (RuntimeError, ValueError) as error:
+            out[family] = f"unavailable ({error})"
+            continue
+        out[family] = {"cython": "cython (compiled at install, no JIT)", "numba": "numba (JIT, cached)",
+                       "reference": "reference (plain NumPy)"}[name]
+    return out
+
+
 def config_info() -> dict:
-    """Versions, compiled extensions and Numba threading, as a dict."""
+    """Versions, the backend of each family's default path, compiled extensions, the JIT cache
+    and Numba's threading, as a dict."""
+    import platform
+
     import numpy
 
     import fastscore
+
+    from . import _jit
 
     info = {
         "fastscore": fastscore.__version__,
@@ -204,9 +235,11 @@ def config_info() -> dict:
         "platform": platform.platform(),
         "numpy": numpy.__version__,
         "backend (requested)": requested_backend(),
-        "cython extensions": _compiled_extensions(),
-        "threads (FASTSCORE_NUM_THREADS)": n_threads(),
     }
+    for family, backend in default_backends().items():
+        info[f"default backend: {family}"] = backend
+    info["cython extensions"] = _compiled_extensions()
+    info["threads (FASTSCORE_NUM_THREADS)"] = n_threads()
     try:
         import scipy
 
@@ -216,7 +249,10 @@ def config_info() -> dict:
     try:
         import numba
 
+        folder = _jit.cache_folder()
         info["numba"] = numba.__version__
+        info["numba JIT cache"] = (f"{folder} (only kernels run with backend='numba' compile; the default paths "
+                                   f"are compiled at install)" if folder else "none (no writable folder)")
         info["numba threads"] = numba.get_num_threads()
         try:
             layer = numba.threading_layer()

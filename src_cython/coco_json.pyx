@@ -98,6 +98,7 @@ cdef enum:
 cdef struct Records:
     Py_ssize_t count
     Py_ssize_t capacity
+    bint lean  # a results file: area, iscrowd, id, names and section are neither set up nor returned
     double *bbox  # (capacity, 4)
     double *area
     double *iscrowd
@@ -126,7 +127,7 @@ cdef Py_ssize_t new_record(Scan *scan, Records *out, int section, Py_ssize_t at)
     """Append a record (every value absent); its index, or -1 when memory runs out."""
     cdef Py_ssize_t r, k, capacity
     if out.count == out.capacity:
-        capacity = 2 * out.capacity + 64
+        capacity = max(2 * out.capacity, out.capacity + 64)
         if not (grow(<void **>&out.bbox, capacity * 4 * sizeof(double))
                 and grow(<void **>&out.area, capacity * sizeof(double))
                 and grow(<void **>&out.iscrowd, capacity * sizeof(double))
@@ -144,19 +145,20 @@ cdef Py_ssize_t new_record(Scan *scan, Records *out, int section, Py_ssize_t at)
     out.count += 1
     for k in range(4):
         out.bbox[4 * r + k] = 0.0
-    out.area[r] = 0.0
-    out.iscrowd[r] = 0.0
     out.score[r] = 0.0
     for k in range(N_VALUE_COLUMNS):
         out.value_state[r * N_VALUE_COLUMNS + k] = ABSENT
-    out.id[r] = 0
     out.image_id[r] = 0
     out.category_id[r] = 0
     for k in range(N_ID_COLUMNS):
         out.id_state[r * N_ID_COLUMNS + k] = ID_ABSENT
-    out.names[2 * r] = -1
-    out.names[2 * r + 1] = -1
-    out.section[r] = section
+    if not out.lean:  # memory never touched costs nothing (a results file has no use for these)
+        out.area[r] = 0.0
+        out.iscrowd[r] = 0.0
+        out.id[r] = 0
+        out.names[2 * r] = -1
+        out.names[2 * r + 1] = -1
+        out.section[r] = section
     return r
 
 
@@ -710,8 +712,8 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
     ``area``, ``iscrowd``, ``score`` (float64), ``value_state`` (r, 4)
     uint8 (of bbox, area, iscrowd, score: ABSENT, NUMBER or OTHER_TYPE),
     ``id``, ``image_id``, ``category_id`` (int64), ``id_state`` (r, 3)
-    uint8, ``names`` (r, 2) byte spans, ``section`` (r,) int8 (-1 in a
-    results file); ``slow`` (k, 4) int64: numbers to convert with Python's
+    uint8, ``names`` (r, 2) byte spans and ``section`` (r,) int8 (area,
+    iscrowd, id, names and section only for an annotation file); ``slow`` (k, 4) int64: numbers to convert with Python's
     float() (record, column, start, end; columns 0-3 bbox, 4 area, 5
     iscrowd, 6 score, 7 + an id column); ``error`` and ``error_at`` (0 and
     -1 when the text is valid), ``end`` (where reading stopped) and
@@ -730,6 +732,21 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
     scan.error = OK
     scan.error_at = -1
     memset(&out, 0, sizeof(Records))
+    out.lean = results
+    # room for the records a text of this size usually holds (grown when short)
+    out.capacity = ((stop if stop <= n else n) - start) // (48 if results else 96) + 64
+    if not (grow(<void **>&out.bbox, out.capacity * 4 * sizeof(double))
+            and grow(<void **>&out.area, out.capacity * sizeof(double))
+            and grow(<void **>&out.iscrowd, out.capacity * sizeof(double))
+            and grow(<void **>&out.score, out.capacity * sizeof(double))
+            and grow(<void **>&out.value_state, out.capacity * N_VALUE_COLUMNS)
+            and grow(<void **>&out.id, out.capacity * sizeof(int64_t))
+            and grow(<void **>&out.image_id, out.capacity * sizeof(int64_t))
+            and grow(<void **>&out.category_id, out.capacity * sizeof(int64_t))
+            and grow(<void **>&out.id_state, out.capacity * N_ID_COLUMNS)
+            and grow(<void **>&out.names, out.capacity * 2 * sizeof(int64_t))
+            and grow(<void **>&out.section, out.capacity)):
+        out.capacity = 0  # the first record reports the failure
     try:
         with nogil:
             if start == 0 and n >= 3 and buf[0] == 0xEF and buf[1] == 0xBB and buf[2] == 0xBF:
@@ -740,18 +757,24 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
                 end = read_annotations(&scan, &out)
                 closed = end >= 0
         r = out.count
-        return {
+        columns = {
             "bbox": owned(<void **>&out.bbox, r * 4 * sizeof(double), np.float64, (r, 4)),
-            "area": owned(<void **>&out.area, r * sizeof(double), np.float64, (r,)),
-            "iscrowd": owned(<void **>&out.iscrowd, r * sizeof(double), np.float64, (r,)),
             "score": owned(<void **>&out.score, r * sizeof(double), np.float64, (r,)),
             "value_state": owned(<void **>&out.value_state, r * N_VALUE_COLUMNS, np.uint8, (r, N_VALUE_COLUMNS)),
-            "id": owned(<void **>&out.id, r * sizeof(int64_t), np.int64, (r,)),
             "image_id": owned(<void **>&out.image_id, r * sizeof(int64_t), np.int64, (r,)),
             "category_id": owned(<void **>&out.category_id, r * sizeof(int64_t), np.int64, (r,)),
             "id_state": owned(<void **>&out.id_state, r * N_ID_COLUMNS, np.uint8, (r, N_ID_COLUMNS)),
-            "names": owned(<void **>&out.names, r * 2 * sizeof(int64_t), np.int64, (r, 2)),
-            "section": owned(<void **>&out.section, r, np.int8, (r,)),
+        }
+        if not results:
+            columns.update({
+                "area": owned(<void **>&out.area, r * sizeof(double), np.float64, (r,)),
+                "iscrowd": owned(<void **>&out.iscrowd, r * sizeof(double), np.float64, (r,)),
+                "id": owned(<void **>&out.id, r * sizeof(int64_t), np.int64, (r,)),
+                "names": owned(<void **>&out.names, r * 2 * sizeof(int64_t), np.int64, (r, 2)),
+                "section": owned(<void **>&out.section, r, np.int8, (r,)),
+            })
+        return {
+            **columns,
             "slow": owned(<void **>&out.slow, out.n_slow * 4 * sizeof(int64_t), np.int64, (out.n_slow, 4)),
             "error": scan.error,
             "error_at": scan.error_at,

@@ -104,9 +104,12 @@ def _convert_slow(part, buf):
         if column < 4:
             part["bbox"][record, column] = value
         elif column < 7:
-            part[_VALUE_COLUMNS[column - 3]][record] = value
+            if _VALUE_COLUMNS[column - 3] in part:  # a results file keeps only the score
+                part[_VALUE_COLUMNS[column - 3]][record] = value
         else:  # an id written with a fraction or an exponent: an integral value counts
             column -= 7
+            if _ID_COLUMNS[column] not in part:
+                continue
             if math.isfinite(value) and value == int(value):
                 if -2 ** 63 <= value < 2 ** 63:
                     part[_ID_COLUMNS[column]][record] = int(value)
@@ -127,7 +130,7 @@ def read_records(buf, n, *, results: bool, where="the text") -> dict:
         _convert_slow(chunk, buf)
     if len(chunks) == 1:
         return chunks[0]
-    return {key: np.concatenate([c[key] for c in chunks]) for key in _COLUMNS}
+    return {key: np.concatenate([c[key] for c in chunks]) for key in _COLUMNS if key in chunks[0]}
 
 
 def read_file(path, *, results: bool):
