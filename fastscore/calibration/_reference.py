@@ -132,3 +132,22 @@ def triweight_sums(points, positive, grid, bandwidth):
     u = (np.asarray(grid)[:, None] - np.asarray(points)[None, :]) / radius
     kernel = np.where(np.abs(u) < 1, 35.0 / 32.0 / radius * (1 - u**2) ** 3, 0.0)
     return kernel.sum(axis=1), kernel[:, np.asarray(positive, dtype=bool)].sum(axis=1)
+
+
+def cell_moments(confidence, outcome, weights, cells):
+    """For each number of cells C in ``cells``: a (C, 4) array of the sums of w (p - y),
+    w (p - y) p, w and w p over the samples of cell int(p * C) (p = 1 in the last); and the
+    first bad row (-1 if none)."""
+    p = confidence.astype(np.float64)
+    y = outcome.astype(np.int64)
+    bad = ~((p >= 0) & (p <= 1)) | ((y != 0) & (y != 1))
+    if bad.any():
+        return [np.zeros((c, 4)) for c in cells], int(np.argmax(bad))
+    w = np.ones_like(p) if weights is None else weights
+    residual = w * (p - y)
+    out = []
+    for c in cells:
+        cell = np.minimum((p * c).astype(np.int64), c - 1)
+        out.append(np.stack([np.bincount(cell, weights=v, minlength=c) for v in (residual, residual * p, w, w * p)],
+                            axis=1))
+    return out, -1

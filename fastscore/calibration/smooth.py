@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._config import Kernel, map_threads
+from .._config import Kernel, map_threads, requested_backend
 from .._state import Accumulator
 from .._validation import (
     as_float_array,
@@ -33,6 +33,10 @@ _SPLAT = Kernel(
     "smooth calibration grid",
     {"cython": "fastscore._cy.calibration:splat_chunk", "numba": "fastscore.calibration._numba:splat_chunk",
      "reference": "fastscore.calibration._reference:splat"},
+)
+_MOMENTS = Kernel(
+    "smooth calibration moments",
+    {"cython": "fastscore._cy.calibration:cell_moments", "reference": "fastscore.calibration._reference:cell_moments"},
 )
 DENSITY_EPS = 1e-4
 SEARCH_EPS = 1e-3
@@ -143,17 +147,83 @@ def smooth_ece_from_grid(grid: np.ndarray, sigma: float) -> float:
     return _SmoothedGrid(grid).ece(sigma)
 
 
-def _grid_cache(make_grid):
-    """sigma -> the _SmoothedGrid of its grid size, built once per size by make_grid(size)."""
+def _grid_cache(make_grid, make_moments=None):
+    """sigma -> the _SmoothedGrid of its grid size, built once per size by make_grid(size).
+
+    With ``make_moments`` (the bandwidth search), the first grid comes from one
+    pass that also adds :class:`_CellMoments`, from which six of the ten grid
+    sizes the search can visit follow without reading the samples again.
+    """
     grids = {}
+    moments = []
 
     def smoothed(sigma):
         size = grid_size(sigma)
         if size not in grids:
-            grids[size] = _SmoothedGrid(make_grid(size, sigma))
+            if make_moments is not None and not moments:
+                moments.append(make_moments())
+            grid = moments[0].grid(size) if moments else None
+            grids[size] = _SmoothedGrid(make_grid(size, sigma) if grid is None else grid)
         return grids[size]
 
     return smoothed
+
+
+class _CellMoments:
+    """Splat grids of several sizes from one pass over the samples.
+
+    Within a cell [k h, (k + 1) h) of a grid (h = 1 / (size - 1)) the linear
+    splat gives node k the sum of w (p - y) ((k + 1) - p / h) and node k + 1
+    that of w (p - y) (p / h - k): linear in the sums of w (p - y) and of
+    w (p - y) p over the cell's samples (likewise for the weights). One pass
+    adds these four moments over the cells of two partitions of [0, 1], into
+    1000 and 10240 cells; a grid whose size - 1 divides one of them is the sum
+    of its cells' moments: relplot's bandwidth search then reads the samples
+    once for its grids of 1001, 1025, 1281, 2049, 2561 and 5121 nodes, and
+    once more for each other size it visits (1139, 1464, 1707 or 3414 nodes,
+    at most two of them). The splat is continuous in p, so a sample within
+    rounding of a cell edge moves a grid by rounding only (the grids equal the
+    direct splat to about 1e-12 relative).
+    """
+
+    CELLS = (1000, 10240)
+    CHUNKS = 4  # a fixed number of chunks (each with its own sums): the sums do not depend on the threads
+
+    def __init__(self, confidence, outcome, weights, backend=None):
+        name, kernel = _MOMENTS.resolve(backend)
+        if name == "reference":
+            self.moments, bad = kernel(confidence, outcome, weights, self.CELLS)
+        else:
+            n = confidence.shape[0]
+            step = max(-(-n // self.CHUNKS), 1)
+            n_chunks = max(1, -(-n // step))
+            parts = [(np.zeros((self.CELLS[0], 4)), np.zeros((self.CELLS[1], 4))) for _ in range(n_chunks)]
+            bads = map_threads(lambda c: kernel(confidence, outcome, weights, c * step, min(n, (c + 1) * step),
+                                                *parts[c]), range(n_chunks))
+            self.moments = [parts[0][k].copy() for k in range(2)]
+            for part in parts[1:]:  # in chunk order
+                self.moments[0] += part[0]
+                self.moments[1] += part[1]
+            bad = min([b for b in bads if b >= 0], default=-1)
+        if bad >= 0:
+            check_probabilities(confidence[bad:bad + 1], "y_prob")
+            raise ValueError(f"y_true holds {outcome[bad].item()!r} at index {bad}; binary labels must be 0 or 1 "
+                             f"(map your positive class to 1).")
+
+    def grid(self, size: int):
+        """The (2, size) grid of ``splat_grid``, or None when no partition refines its cells."""
+        last = size - 1
+        for cells, moments in zip(self.CELLS, self.moments):
+            if cells % last:
+                continue
+            per_cell = moments.reshape(last, cells // last, 4).sum(axis=1)
+            k = np.arange(last, dtype=np.float64)
+            grid = np.zeros((2, size))
+            for row, (first, second) in enumerate(((0, 1), (2, 3))):
+                grid[row, :-1] += (k + 1.0) * per_cell[:, first] - last * per_cell[:, second]
+                grid[row, 1:] += last * per_cell[:, second] - k * per_cell[:, first]
+            return grid
+        return None
 
 
 def _bandwidth(smoothed, sigma) -> float:
@@ -258,7 +328,9 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
         raise ValueError(f"mode={mode!r} does not fit y_prob of {np.ndim(y_prob)} dimension(s); binary takes (n,), "
                          f"top-label (n, k).")
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
-    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend))
+    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend),
+                           None if sigma is not None or requested_backend(backend) == "numba" else
+                           lambda: _CellMoments(confidence, outcome, weights, backend))
     sigma = _bandwidth(smoothed, sigma)
     value = smoothed(sigma).ece(sigma)
     return (value, sigma) if return_sigma else value
@@ -287,7 +359,9 @@ def smooth_calibration_curve(y_true, y_prob, *, sigma=None, points=200, sample_w
     ((200,), 0.1631)
     """
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
-    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend))
+    smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend),
+                           None if sigma is not None or requested_backend(backend) == "numba" else
+                           lambda: _CellMoments(confidence, outcome, weights, backend))
     sigma = _bandwidth(smoothed, sigma)
     t = np.linspace(0.0, 1.0, check_points(points))
     residual, density = smoothed(sigma).curve(sigma, t)
