@@ -1,11 +1,22 @@
 """``fastscore bench``: fastscore against each installed anchor, same data, same process.
 
-Every case builds its data, runs fastscore once to compile (that time is
-reported apart), checks that fastscore and each anchor give the same numbers
-(to the family's tolerance), then times them interleaved and reports medians
-and the ratio anchor / fastscore. ``compare`` turns two saved runs into a
-regression gate on the ratios (not on absolute times, so it holds on a noisy
-or different machine).
+Every case builds its data, runs fastscore once (the first call, reported
+apart), checks that fastscore and each anchor give the same numbers (to the
+family's tolerance), then times them interleaved and reports medians and the
+ratio anchor / fastscore. ``cold=True`` (``--cold``) also times each side in
+a fresh process with an empty JIT cache: the import of the library plus its
+first call, as a script that runs once per container pays them.
+``compare`` turns two saved runs into a regression gate on the ratios (not on
+absolute times, so it holds on a noisy or different machine).
+
+Sizes: ``quick`` (the default) runs in seconds; ``full`` uses the sizes of
+the README's table (see ``FULL_SIZES``): 10^7 predictions for the binned
+report, 10^6 for smooth ECE (miscalibrated and well calibrated) and the
+one-sort estimators, 10^5 for KDE-ECE; 4,000 Vendi samples of 64 features;
+10^6 Arena battles (100 models), 10^6 integer-coded battles (30 models),
+10^4 rankings of 50 items, exact Kemeny of 20 items; 2,000 COCO images (and
+5,000, COCO val2017's size, end to end from files, full-precision boxes),
+3,000 x 3,000 box IoU, 10^4 assignment problems of 20 x 20.
 
 The pytest-benchmark suites in ``bench/`` hold the detailed benchmarks of the
 family issues; this module is the quick, installable view of the same
@@ -58,6 +69,8 @@ class Row:
     ratio: float | None = None
     agreed: bool | None = None
     skipped: str | None = None
+    cold_s: float | None = None  # fresh process, empty JIT cache: import + first call (--cold)
+    anchor_cold_s: float | None = None
 
 
 def _median_time(function, data, repeats):
@@ -110,6 +123,11 @@ def _calibration_cases():
         p = rng.random(n)
         return (rng.random(n) < p ** 1.2).astype(np.int64), p
 
+    def make_calibrated(n):  # y ~ Bernoulli(p): the bandwidth search ends near sigma = 0.004 at 10^6
+        rng = np.random.default_rng(1)
+        p = rng.random(n)
+        return (rng.random(n) < p).astype(np.int64), p
+
     def numpy_ece(data):
         y, p = data
         edges = np.linspace(0.0, 1.0, 16)
@@ -148,6 +166,11 @@ def _calibration_cases():
               "scaling_full": [10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7]},
              make, lambda d: smooth_ece(*d),
              [Anchor("relplot.smECE", "relplot", "pip install relplot", relplot_smece, _close(1e-9))]),
+        Case("calibration", "smooth ECE (well calibrated: small searched bandwidth)",
+             {"quick": 20_000, "full": 1_000_000, "scaling": [10 ** 4, 10 ** 5, 10 ** 6],
+              "scaling_full": [10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7]},
+             make_calibrated, lambda d: smooth_ece(*d),
+             [Anchor("relplot.smECE", "relplot", "pip install relplot", relplot_smece, _close(1e-9, relative=True))]),
         Case("calibration", "adaptive ECE + KS + MMCE (one sort)",
              {"quick": 20_000, "full": 1_000_000, "scaling": [10 ** 4, 10 ** 5, 10 ** 6],
               "scaling_full": [10 ** 4, 10 ** 5, 10 ** 6, 10 ** 7]},
@@ -426,6 +449,9 @@ def _detection_cases():
              peers(loading, agrees=same_annotations)),
         Case("detection", "COCO end to end from files", coco_sizes, _CocoFiles, end_to_end("fastscore"),
              peers(end_to_end, ("faster_coco_eval", "ultrafast_pycocotools"))),
+        Case("detection", "COCO end to end from files, COCO val2017's size (full-precision boxes)",
+             {"quick": 60, "full": 5000, "scaling": [300, 1000], "scaling_full": [1000, 5000]},
+             _CocoFiles, end_to_end("fastscore"), peers(end_to_end, ("ultrafast_pycocotools",))),
         Case("detection", "box IoU matrix (xywh)",
              {"quick": 300, "full": 3000, "scaling": [300, 1000, 3000], "scaling_full": [300, 1000, 3000, 10_000]},
              boxes, lambda d: box_iou(*d, box_format="xywh"),
@@ -443,8 +469,12 @@ FAMILIES = {"calibration": _calibration_cases, "diversity": _diversity_cases, "r
             "detection": _detection_cases}
 
 
-def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
-    """Run the cases of ``families`` (default: all) at the "quick" or "full" sizes."""
+FULL_SIZES = __doc__[__doc__.index("Sizes:"):].strip()
+
+
+def run(families=None, *, mode="quick", repeats=None, cold=False) -> list[Row]:
+    """Run the cases of ``families`` (default: all) at the "quick" or "full" sizes; with
+    ``cold``, also :func:`cold_time` of fastscore and of each anchor."""
     rows = []
     for family in families or FAMILIES:
         if family not in FAMILIES:
@@ -456,16 +486,18 @@ def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
                 continue
             data = case.make(size)
             start = time.perf_counter()
-            ours = case.ours(data)  # the first call compiles (or loads the Numba cache)
+            ours = case.ours(data)  # the first call in this process
             compile_s = time.perf_counter() - start
             runs = repeats or (3 if mode == "quick" else 5)
             ours_s = _median_time(case.ours, data, runs)
+            index = [c.kernel for c in FAMILIES[family]()].index(case.kernel)
+            cold_s = cold_time(family, index, -1, mode) if cold else None
             if not case.anchors:
-                rows.append(Row(family, case.kernel, size, ours_s, compile_s))
+                rows.append(Row(family, case.kernel, size, ours_s, compile_s, cold_s=cold_s))
             for anchor in case.anchors:
                 if not _available(anchor.module):
                     rows.append(Row(family, case.kernel, size, ours_s, compile_s, anchor.name,
-                                    skipped=f"not installed: {anchor.pip}"))
+                                    skipped=f"not installed: {anchor.pip}", cold_s=cold_s))
                     continue
                 # a warm-up (anchors may compile too) whose result is compared now and then dropped:
                 # large results kept alive (200k dicts) would slow every later call through the GC
@@ -478,9 +510,62 @@ def run(families=None, *, mode="quick", repeats=None) -> list[Row]:
                     ours_times.append(_median_time(case.ours, data, 1))
                     anchor_times.append(_median_time(anchor.run, data, 1))
                 ours_med, anchor_med = float(np.median(ours_times + [ours_s])), float(np.median(anchor_times))
+                anchor_cold = cold_time(family, index, case.anchors.index(anchor), mode) if cold else None
                 rows.append(Row(family, case.kernel, size, ours_med, compile_s, anchor.name, anchor_med,
-                                anchor_med / ours_med, agreed))
+                                anchor_med / ours_med, agreed, cold_s=cold_s, anchor_cold_s=anchor_cold))
     return rows
+
+
+def _cold_child(family, case_index, anchor_index, mode, queue):
+    """In a fresh process: the import of the library under test plus its first call, in seconds.
+
+    The library (fastscore's family, or the anchor's modules) is imported
+    first, timed; then the data is built (not timed) and the first call is
+    timed. NumPy is imported before either (both sides need it to hold data).
+    """
+    import numpy  # noqa: F401
+
+    case_list = None
+    start = time.perf_counter()
+    if anchor_index < 0:
+        importlib.import_module(f"fastscore.{family}")
+    else:
+        case_list = FAMILIES[family]()
+        for module in filter(None, case_list[case_index].anchors[anchor_index].module.split(",")):
+            importlib.import_module(module)
+    imported = time.perf_counter() - start
+    case = (case_list or FAMILIES[family]())[case_index]
+    data = case.make(case.sizes[mode])
+    function = case.ours if anchor_index < 0 else case.anchors[anchor_index].run
+    start = time.perf_counter()
+    function(data)
+    queue.put(imported + time.perf_counter() - start)
+
+
+def cold_time(family: str, case_index: int, anchor_index: int = -1, mode: str = "quick") -> float:
+    """Seconds of the import plus the first call of fastscore (anchor_index = -1) or an anchor on
+    a case, in a fresh process whose Numba cache is an empty folder (see ``_cold_child``)."""
+    import multiprocessing as mp
+    import os
+    import tempfile
+
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    with tempfile.TemporaryDirectory(prefix="fastscore-cold-") as cache:
+        saved = os.environ.get("NUMBA_CACHE_DIR")
+        os.environ["NUMBA_CACHE_DIR"] = cache  # inherited by the spawned process
+        try:
+            process = context.Process(target=_cold_child, args=(family, case_index, anchor_index, mode, queue))
+            process.start()
+            process.join()
+        finally:
+            if saved is None:
+                del os.environ["NUMBA_CACHE_DIR"]
+            else:
+                os.environ["NUMBA_CACHE_DIR"] = saved
+    if process.exitcode != 0:
+        raise RuntimeError(f"the cold run of {family} case {case_index} failed (exit code {process.exitcode}).")
+    return queue.get()
 
 
 def _slopes(sizes, times, complexity):
@@ -543,17 +628,23 @@ def scaling(families=None, mode="quick", *, anchors=True, budget=None) -> list[d
 def format_table(rows: list[Row], markdown: bool = False, memory: dict | None = None) -> str:
     """The rows as a table; with ``memory`` ({(family, kernel, anchor or None): MB}, see add_memory),
     two more columns: the peak extra memory of fastscore and of the anchor."""
+    cold = any(r.cold_s is not None for r in rows)
     header = ("family", "kernel", "size", "fastscore", "first call", "anchor", "anchor time", "ratio",
-              "same numbers") + (("fastscore MB", "anchor MB") if memory is not None else ())
+              "same numbers") + (("cold: fastscore", "cold: anchor", "cold ratio") if cold else ()) \
+        + (("fastscore MB", "anchor MB") if memory is not None else ())
     lines = []
     for r in rows:
         if r.skipped:
             lines.append((r.family, r.kernel, f"{r.size:,}", _ms(r.fastscore_s), _ms(r.compile_s), r.anchor or "",
                           r.skipped, "", ""))
+            r = Row(**{**asdict(r), "anchor_cold_s": None})
         else:
             lines.append((r.family, r.kernel, f"{r.size:,}", _ms(r.fastscore_s), _ms(r.compile_s), r.anchor or "",
                           _ms(r.anchor_s), "" if r.ratio is None else f"{r.ratio:.1f}x",
                           "" if r.agreed is None else ("yes" if r.agreed else "NO")))
+        if cold:
+            lines[-1] = lines[-1] + (_ms(r.cold_s), _ms(r.anchor_cold_s),
+                                     f"{r.anchor_cold_s / r.cold_s:.1f}x" if r.cold_s and r.anchor_cold_s else "")
         if memory is not None:
             ours, theirs = memory.get((r.family, r.kernel, None)), memory.get((r.family, r.kernel, r.anchor))
             lines[-1] = lines[-1] + ("" if ours is None else f"{ours:.1f}",

@@ -97,3 +97,31 @@ def test_scaling_reports_slopes_per_item_factors_and_anchor_curves(monkeypatch, 
     assert main(["bench", "--scaling", "--family", "ranking"]) == 0
     out = capsys.readouterr().out
     assert "log-log slope" in out and "time factor per item" in out and "claimed O(2^m)" in out and "vs mergesort" in out
+
+
+def test_cold_mode_times_fresh_processes_with_an_empty_jit_cache(capsys):
+    # one cheap case: the import of each library plus its first call, each in its own process
+    index = [case.kernel for case in bench.FAMILIES["detection"]()].index("box IoU matrix (xywh)")
+    ours, theirs = bench.cold_time("detection", index, -1), bench.cold_time("detection", index, 0)
+    assert 0.0 < ours < 60.0 and 0.0 < theirs < 60.0
+    rows = [bench.Row("detection", "box IoU matrix (xywh)", 300, 0.001, 0.002, "pycocotools.mask.iou", 0.003, 3.0, True,
+                      cold_s=ours, anchor_cold_s=theirs)]
+    table = bench.format_table(rows, markdown=True)
+    assert "cold: fastscore" in table and table.splitlines()[-1].rstrip(" |").endswith("x")
+
+
+def test_full_sizes_are_those_the_help_and_docstring_state():
+    """`fastscore bench --help` says what --full means; the cases' sizes must match it."""
+    from fastscore.cli import build_parser
+
+    bench_parser = build_parser()._subparsers._group_actions[0].choices["bench"]
+    text = " ".join(bench_parser.format_help().split())
+    sizes = {case.kernel: case.sizes["full"] for make in bench.FAMILIES.values() for case in make()}
+    assert sizes["binned ECE report (binary)"] == 10 ** 7 and "10^7 predictions (binned report)" in text
+    assert sizes["smooth ECE"] == sizes["adaptive ECE + KS + MMCE (one sort)"] == 10 ** 6 and "10^6 (smooth ECE" in text
+    assert sizes["KDE-ECE (no installable anchor)"] == 10 ** 5 and "10^5 (KDE-ECE)" in text
+    assert sizes["cosine Vendi score (d = 64, dual path)"] == 4000 and "4,000 Vendi samples" in text
+    assert sizes["exact Kemeny, m items (no installable anchor)"] == 20 and "Kemeny m = 20" in text
+    coco = [v for k, v in sizes.items() if k.startswith("COCO")]
+    assert sorted(set(coco)) == [2000, 5000] and "2,000 and 5,000 COCO images" in text
+    assert "10^7 predictions for the binned" in bench.FULL_SIZES
