@@ -23,7 +23,6 @@ def binary():
     rng = np.random.default_rng(0)
     y_prob = rng.random(N_BINARY)
     y_true = (rng.random(N_BINARY) < y_prob**1.2).astype(np.int64)
-    calibration_report(y_true[:1000], y_prob[:1000], backend="numba")  # compile outside the timings
     return y_true, y_prob
 
 
@@ -33,7 +32,6 @@ def toplabel():
     y_prob = rng.random((N_TOP, K_TOP), dtype=np.float32) ** 4
     y_prob /= y_prob.sum(axis=1, keepdims=True)
     y_true = rng.integers(0, K_TOP, size=N_TOP)
-    calibration_report(y_true[:1000], y_prob[:1000], backend="numba")
     return y_true, y_prob
 
 
@@ -137,6 +135,35 @@ def test_relplot_smECE(benchmark, binary_1m):
     from fastscore.calibration import smooth_ece
 
     y_true, y_prob = binary_1m
+    value = benchmark.pedantic(relplot.smECE, (y_prob, y_true.astype(np.float64)), rounds=5, iterations=1)
+    assert value == pytest.approx(smooth_ece(y_true, y_prob), rel=1e-9)
+
+
+# smooth ECE, 1M well-calibrated predictions (y ~ Bernoulli(p)): the bandwidth search ends near
+# sigma = 0.004 and visits five grid sizes ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def calibrated_1m():
+    rng = np.random.default_rng(1)
+    y_prob = rng.random(1_000_000)
+    return (rng.random(1_000_000) < y_prob).astype(np.int64), y_prob
+
+
+@pytest.mark.benchmark(group="smooth ECE 1M well calibrated")
+def test_fastscore_smooth_ece_calibrated(benchmark, calibrated_1m):
+    from fastscore.calibration import smooth_ece
+
+    smooth_ece(*calibrated_1m)
+    benchmark(smooth_ece, *calibrated_1m)
+
+
+@pytest.mark.benchmark(group="smooth ECE 1M well calibrated")
+def test_relplot_smECE_calibrated(benchmark, calibrated_1m):
+    import relplot
+
+    from fastscore.calibration import smooth_ece
+
+    y_true, y_prob = calibrated_1m
     value = benchmark.pedantic(relplot.smECE, (y_prob, y_true.astype(np.float64)), rounds=5, iterations=1)
     assert value == pytest.approx(smooth_ece(y_true, y_prob), rel=1e-9)
 

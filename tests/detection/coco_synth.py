@@ -2,13 +2,15 @@
 
 Crowd regions, tied scores (rounded), areas exactly on the range boundaries
 (32^2, 96^2), more than 100 detections in an image, images without ground
-truth or without detections, categories without ground truth.
+truth or without detections, categories without ground truth. Detection
+boxes are full-precision floats, as detectors write them (``box_decimals``
+rounds them); ground-truth boxes have 2 decimals, as COCO's annotations.
 """
 import numpy as np
 
 
 def make_coco(seed, n_images=12, n_cats=4, gt_per_image=6, dt_per_image=20, crowd_rate=0.1,
-              heavy_image=True, score_decimals=1, exact_ties=True):
+              heavy_image=True, score_decimals=1, exact_ties=True, box_decimals=None):
     rng = np.random.default_rng(seed)
     images = [{"id": int(i), "width": 640, "height": 480} for i in rng.choice(1000, n_images, replace=False)]
     cat_ids = sorted(int(c) for c in rng.choice(np.arange(1, 100), n_cats, replace=False))
@@ -57,7 +59,8 @@ def make_coco(seed, n_images=12, n_cats=4, gt_per_image=6, dt_per_image=20, crow
             if rng.random() < 0.05:  # a detection exactly the size of a boundary
                 w, h = 32.0, 32.0
             results.append({"image_id": img["id"], "category_id": int(cat),
-                            "bbox": [round(float(x), 2), round(float(y), 2), round(float(w), 2), round(float(h), 2)],
+                            "bbox": [float(v) if box_decimals is None else round(float(v), box_decimals)
+                                     for v in (x, y, w, h)],
                             "score": round(float(rng.random()), score_decimals)})
     if exact_ties and n_images > 3:
         # integer boxes whose IoU is exactly 0.5 or 0.75 (a threshold), and duplicated
