@@ -410,7 +410,7 @@ class COCOeval:
         core, p = self._core, self._paramsEval
         gt, dt = self.cocoGt.table("gt"), self.cocoDt.table("dt")
         _, info = match_detections(gt, dt, core, core.image_ids, core.category_ids, record_pairs=True)
-        n_img = len(core.image_ids)
+        n_cat = len(core.category_ids)
         cat_ids = list(core.category_ids) if core.use_categories else [-1]
         gt_rows, dt_rows = info["gt_index_all"], info["dt_index_all"]
         gt_starts, dt_starts, dt_upto = info["gt_starts"], info["dt_starts"], info["dt_keep_upto"]
@@ -421,7 +421,7 @@ class COCOeval:
             for a, area_range in enumerate(p.areaRng):
                 lo, hi = core.area_ranges[a]
                 for i, img_id in enumerate(core.image_ids):
-                    key = k * n_img + i if core.use_categories else i
+                    key = i * n_cat + k if core.use_categories else i  # groups in (image, category) order
                     g0, g1 = gt_starts[key], gt_starts[key + 1]
                     d0, d1 = dt_starts[key], dt_upto[key]
                     if g0 == g1 and d0 == dt_starts[key + 1]:

@@ -345,11 +345,12 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     d_keep = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
     neg_score = -dt.score
     if params.use_categories:
-        # groups in (category, image) order: then each category's detections are
-        # contiguous, in image order, which is the order accumulate() reads them in
+        # groups in (image, category) order: results files come image by image, so the
+        # counting sort reads and writes nearby slots; accumulate() then takes each
+        # category's detections in image order (a stable sort by category)
         n_groups = n_img * n_cat
-        g_key = g_cat[g_keep] * n_img + g_img[g_keep]
-        d_key = d_cat[d_keep] * n_img + d_img[d_keep]
+        g_key = g_img[g_keep] * n_cat + g_cat[g_keep]
+        d_key = d_img[d_keep] * n_cat + d_cat[d_keep]
     else:
         # one group per image; before the score sort, its detections are ordered by
         # category (in id order) then file order, as pycocotools concatenates them
