@@ -84,6 +84,11 @@ ERROR_MESSAGES = {
     E_NO_MEMORY: "not enough memory for the records",
 }
 
+cdef enum:  # what member_key_end matches a key against
+    KEY_IGNORED = 0
+    KEY_FIELD = 1
+    KEY_SECTION = 2
+
 cdef enum:
     F_ID = 0
     F_IMAGE_ID = 1
@@ -222,17 +227,27 @@ cdef Py_ssize_t number_end(Scan *scan, Py_ssize_t i) noexcept nogil:
     return i
 
 
-cdef Py_ssize_t member_key_end(Scan *scan, Py_ssize_t i) noexcept nogil:
-    """i at a property name (after '{' or ','): the position of its value (after ':'), or -1."""
+cdef Py_ssize_t member_key_end(Scan *scan, Py_ssize_t i, int which, int *named) noexcept nogil:
+    """i at a property name (after '{' or ','): the position of its value (after ':'), or -1.
+    With ``which`` KEY_FIELD or KEY_SECTION, ``named`` gets the field or section the key names
+    (-1 if none); with KEY_IGNORED the key is only checked."""
+    cdef Py_ssize_t end
     if scan.buf[i] != 34:
         return fail(scan, E_EXPECTED_KEY, i)
-    i = string_end(scan, i)
-    if i < 0:
+    end = string_end(scan, i)
+    if end < 0:
         return -1
-    i = skip_space(scan.buf, i)
+    if which != KEY_IGNORED:
+        named[0] = match_key(scan.buf, i + 1, end - 1, which == KEY_SECTION)
+    i = skip_space(scan.buf, end)
     if scan.buf[i] != 58:
         return fail(scan, E_EXPECTED_COLON, i)
     return skip_space(scan.buf, i + 1)
+
+
+cdef inline bint starts_value(unsigned char c) noexcept nogil:
+    """Whether a JSON value can start with the byte c."""
+    return c == 123 or c == 91 or c == 34 or c == 116 or c == 102 or c == 110 or starts_number(c)
 
 
 cdef Py_ssize_t skip_value(Scan *scan, Py_ssize_t i, int depth) noexcept nogil:
@@ -260,7 +275,7 @@ cdef Py_ssize_t skip_value(Scan *scan, Py_ssize_t i, int depth) noexcept nogil:
                 level -= 1
                 closed = True
             elif c == 123:
-                i = member_key_end(scan, i)
+                i = member_key_end(scan, i, KEY_IGNORED, NULL)
                 if i < 0:
                     return -1
                 continue
@@ -289,7 +304,7 @@ cdef Py_ssize_t skip_value(Scan *scan, Py_ssize_t i, int depth) noexcept nogil:
             if buf[i] == 44:  # ','
                 i = skip_space(buf, i + 1)
                 if closed:  # inside an object: a member follows
-                    i = member_key_end(scan, i)
+                    i = member_key_end(scan, i, KEY_IGNORED, NULL)
                     if i < 0:
                         return -1
                 break
@@ -513,8 +528,8 @@ cdef Py_ssize_t read_field(Scan *scan, Records *out, Py_ssize_t r, int field, Py
 cdef Py_ssize_t read_record(Scan *scan, Records *out, Py_ssize_t i, int section, int depth) noexcept nogil:
     """The record object at i (its '{', nested ``depth`` levels deep) into a new row."""
     cdef const unsigned char *buf = scan.buf
-    cdef Py_ssize_t r, key_start, key_end
-    cdef int field
+    cdef Py_ssize_t r
+    cdef int field = -1
     if depth > MAX_DEPTH:
         return fail(scan, E_TOO_DEEP, i)
     r = new_record(scan, out, section, i)
@@ -524,17 +539,9 @@ cdef Py_ssize_t read_record(Scan *scan, Records *out, Py_ssize_t i, int section,
     if buf[i] == 125:
         return i + 1
     while True:
-        if buf[i] != 34:
-            return fail(scan, E_EXPECTED_KEY, i)
-        key_start = i
-        key_end = string_end(scan, i)
-        if key_end < 0:
+        i = member_key_end(scan, i, KEY_FIELD, &field)
+        if i < 0:
             return -1
-        field = match_key(buf, key_start + 1, key_end - 1, False)
-        i = skip_space(buf, key_end)
-        if buf[i] != 58:
-            return fail(scan, E_EXPECTED_COLON, i)
-        i = skip_space(buf, i + 1)
         i = read_field(scan, out, r, field, i, depth + 1)
         if i < 0:
             return -1
@@ -557,7 +564,7 @@ cdef Py_ssize_t read_elements(Scan *scan, Records *out, Py_ssize_t i, Py_ssize_t
     while True:
         if buf[i] == 123:
             i = read_record(scan, out, i, section, depth)
-        elif buf[i] == 91 or buf[i] == 34 or buf[i] == 116 or buf[i] == 102 or buf[i] == 110 or starts_number(buf[i]):
+        elif starts_value(buf[i]):
             return fail(scan, E_RECORD_NOT_OBJECT, i)
         else:
             return fail(scan, E_EXPECTED_VALUE, i)
@@ -582,10 +589,7 @@ cdef Py_ssize_t read_results(Scan *scan, Records *out, Py_ssize_t start, Py_ssiz
     closed[0] = False
     if not inside_array:
         if buf[i] != 91:
-            if i >= scan.n or not (buf[i] == 123 or buf[i] == 34 or buf[i] == 116 or buf[i] == 102
-                                   or buf[i] == 110 or starts_number(buf[i])):
-                return fail(scan, E_EXPECTED_VALUE, i)
-            return fail(scan, E_NOT_ARRAY, i)
+            return fail(scan, E_NOT_ARRAY if i < scan.n and starts_value(buf[i]) else E_EXPECTED_VALUE, i)
         i = skip_space(buf, i + 1)
         if buf[i] == 93:
             closed[0] = True
@@ -610,31 +614,20 @@ cdef void drop_section(Records *out, int section) noexcept nogil:
 
 cdef Py_ssize_t read_annotations(Scan *scan, Records *out) noexcept nogil:
     cdef const unsigned char *buf = scan.buf
-    cdef Py_ssize_t i = skip_space(buf, 0), key_start, key_end
-    cdef int section
+    cdef Py_ssize_t i = skip_space(buf, 0)
+    cdef int section = -1
     cdef bint[3] seen = [False, False, False]
     cdef bint closed
     if buf[i] != 123:
-        if i >= scan.n or not (buf[i] == 91 or buf[i] == 34 or buf[i] == 116 or buf[i] == 102
-                               or buf[i] == 110 or starts_number(buf[i])):
-            return fail(scan, E_EXPECTED_VALUE, i)
-        return fail(scan, E_NOT_OBJECT, i)
+        return fail(scan, E_NOT_OBJECT if i < scan.n and starts_value(buf[i]) else E_EXPECTED_VALUE, i)
     i = skip_space(buf, i + 1)
     if buf[i] == 125:
         i += 1
     else:
         while True:
-            if buf[i] != 34:
-                return fail(scan, E_EXPECTED_KEY, i)
-            key_start = i
-            key_end = string_end(scan, i)
-            if key_end < 0:
+            i = member_key_end(scan, i, KEY_SECTION, &section)
+            if i < 0:
                 return -1
-            section = match_key(buf, key_start + 1, key_end - 1, True)
-            i = skip_space(buf, key_end)
-            if buf[i] != 58:
-                return fail(scan, E_EXPECTED_COLON, i)
-            i = skip_space(buf, i + 1)
             if section >= 0:
                 if seen[section]:
                     drop_section(out, section)
