@@ -74,3 +74,24 @@ def test_show_config_lists_versions_and_extensions():
     assert f"fastscore" in text and fastscore.__version__ in text
     assert "calibration" in text  # the compiled Cython extension
     assert "numba threading layer" in text
+
+
+def test_import_is_light_and_families_load_on_first_use():
+    """`import fastscore` loads no family and nothing heavy; each family (and what it needs) loads
+    on first use, `fastscore.detection` included; the pycocotools drop-in imports no SciPy,
+    Numba or pandas."""
+    import subprocess
+    import sys
+
+    code = ("import sys, fastscore\n"
+            "heavy = ('numba', 'scipy', 'pandas', 'matplotlib', 'llvmlite', 'fastscore.calibration',\n"
+            "         'fastscore.detection', 'fastscore.diversity', 'fastscore.ranking')\n"
+            "print(sorted(m for m in heavy if m in sys.modules))\n"
+            "print(fastscore.detection.box_iou([[0, 0, 2, 2]], [[1, 0, 3, 2]]).tolist())\n"
+            "print(sorted(m for m in ('numba', 'scipy', 'pandas') if m in sys.modules))\n"
+            "from fastscore.compat.pycocotools import COCO, COCOeval\n"
+            "print(sorted(m for m in ('numba', 'scipy', 'pandas', 'matplotlib') if m in sys.modules))\n"
+            "print([set(dir(fastscore)) >= {'calibration', 'detection', 'diversity', 'ranking', 'show_config'}])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:5] == ["[]", "[[0.3333333333333333]]", "[]", "[]", "[True]"]

@@ -63,6 +63,7 @@ from ..detection.coco import (
     match_detections,
 )
 from ..detection.evaluation import evaluate_matched
+from .._config import with_ordinary_pages
 from ..detection._json import annotation_columns, results_columns
 from ..detection.io import columns_from_dicts
 
@@ -103,6 +104,7 @@ class COCO:
         A COCO instances JSON file.
     """
 
+    @with_ordinary_pages
     def __init__(self, annotation_file=None):
         self._dataset = {}
         self._load_dataset = None  # builds the dict view of a file on first use
@@ -248,6 +250,7 @@ class COCO:
         return [self.imgs[i] for i in ids] if _is_array_like(ids) else [self.imgs[ids]]
 
     # -- results -----------------------------------------------------------------------------
+    @with_ordinary_pages
     def loadRes(self, resFile):
         """Load detections (a JSON file, a list of dicts or an (N, 7) array) against this ground truth."""
         res = COCO()
@@ -449,6 +452,7 @@ class COCOeval:
                     })
         return out
 
+    @with_ordinary_pages
     def evaluate(self):
         """Match detections to ground truth for every image, category and area range."""
         tic = time.time()
@@ -476,6 +480,7 @@ class COCOeval:
         self._paramsEval = self.params._copy()
         print("DONE (t={:0.2f}s).".format(time.time() - tic))
 
+    @with_ordinary_pages
     def accumulate(self, p=None):
         """Precision/recall arrays into ``self.eval`` (pycocotools' layout)."""
         print("Accumulating evaluation results...")

@@ -25,11 +25,18 @@ _CHUNKED_FROM = 1 << 20  # results files from 1 MB on are read in chunks on thre
 
 
 def read_padded(path) -> tuple[np.ndarray, int]:
-    """(buffer, n): the file's n bytes followed by PADDING zero bytes, read without a second copy."""
+    """(buffer, n): the file's n bytes followed by PADDING zero bytes, read without a second copy.
+
+    The buffer is an anonymous memory mapping (zero-filled, ordinary pages), not a NumPy
+    allocation: NumPy asks the kernel for transparent huge pages on large arrays, whose first
+    touch can cost several times the read itself (seen: 150 ms instead of 45 ms for 78 MB).
+    """
+    import mmap
+
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        buf = np.empty(size + PADDING, dtype=np.uint8)
-        buf[size:] = 0
+        region = mmap.mmap(-1, size + PADDING)
+        buf = np.frombuffer(region, dtype=np.uint8)
         view = memoryview(buf)
         read = 0
         while read < size:  # readinto may return less than asked

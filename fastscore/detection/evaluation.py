@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._config import with_ordinary_pages
 from .._state import Accumulator
 from .coco import (
     BoxTable,
@@ -286,6 +287,7 @@ def resolve_ids(gt: BoxTable, dt: BoxTable, params: CocoParams):
     return image_ids, category_ids
 
 
+@with_ordinary_pages
 def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresholds=None,
                         recall_thresholds=None, max_detections=(1, 10, 100), area_ranges=None,
                         area_labels=None, use_categories=True, box_format="xywh",
