@@ -27,16 +27,13 @@ _CHUNKED_FROM = 1 << 20  # results files from 1 MB on are read in chunks on thre
 def read_padded(path) -> tuple[np.ndarray, int]:
     """(buffer, n): the file's n bytes followed by PADDING zero bytes, read without a second copy.
 
-    The buffer is an anonymous memory mapping (zero-filled, ordinary pages), not a NumPy
-    allocation: NumPy asks the kernel for transparent huge pages on large arrays, whose first
-    touch can cost several times the read itself (seen: 150 ms instead of 45 ms for 78 MB).
+    Called inside ``ordinary_pages()`` (see ``read_file``): NumPy's huge-page hint on a
+    large buffer can make its first touch cost several times the read itself.
     """
-    import mmap
-
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        region = mmap.mmap(-1, size + PADDING)
-        buf = np.frombuffer(region, dtype=np.uint8)
+        buf = np.empty(size + PADDING, dtype=np.uint8)
+        buf[size:] = 0
         view = memoryview(buf)
         read = 0
         while read < size:  # readinto may return less than asked
@@ -142,8 +139,11 @@ def read_records(buf, n, *, results: bool, where="the text") -> dict:
 
 def read_file(path, *, results: bool):
     """(records, buffer) of a COCO file, see ``read_records``."""
-    buf, n = read_padded(path)
-    return read_records(buf, n, results=results, where=str(path)), buf
+    from .._config import ordinary_pages
+
+    with ordinary_pages():
+        buf, n = read_padded(path)
+        return read_records(buf, n, results=results, where=str(path)), buf
 
 
 _ID_PROBLEMS = {
