@@ -419,15 +419,16 @@ def combine_sorted_parts(const double[:, ::1] results, const double[:, ::1] bin_
 
 
 def cell_moments(const prob_t[::1] confidence, const label_t[::1] outcome, weights, Py_ssize_t start,
-                 Py_ssize_t stop, double[:, ::1] out):
-    """Add rows [start, stop) into the moments of a uniform partition of [0, 1]: out[c] +=
-    (w (p - y), w (p - y) p, w, w p) for the cell c = int(p * cells) (p = 1 in the last cell).
-    Returns the index of a bad row or -1."""
+                 Py_ssize_t stop, double[:, ::1] first, double[:, ::1] second):
+    """Add rows [start, stop) into the moments of two uniform partitions of [0, 1] (``second``
+    may have no rows): first[c] and second[c] += (w (p - y), w (p - y) p, w, w p) for the cell
+    c = int(p * cells) (p = 1 in the last cell) of each. Returns the index of a bad row or -1."""
     cdef bint weighted = weights is not None
     cdef const double[::1] w_view = weights if weighted else _NO_WEIGHTS
-    cdef Py_ssize_t i, c, y, bad = -1, n_cells = out.shape[0]
-    cdef double p, w, residual, scale = <double>n_cells
-    cdef double *sums = &out[0, 0]
+    cdef Py_ssize_t i, a, b, y, bad = -1, n_a = first.shape[0], n_b = second.shape[0]
+    cdef double p, w, residual, with_p, scale_a = <double>n_a, scale_b = <double>n_b
+    cdef double *sums_a = &first[0, 0]
+    cdef double *sums_b = &second[0, 0] if n_b else NULL
     with nogil:
         for i in range(start, stop):
             p = <double>confidence[i]
@@ -437,11 +438,20 @@ def cell_moments(const prob_t[::1] confidence, const label_t[::1] outcome, weigh
                 break
             w = w_view[i] if weighted else 1.0
             residual = w * (p - <double>y)
-            c = <Py_ssize_t>(p * scale)
-            if c >= n_cells:
-                c = n_cells - 1
-            sums[4 * c] += residual
-            sums[4 * c + 1] += residual * p
-            sums[4 * c + 2] += w
-            sums[4 * c + 3] += w * p
+            with_p = residual * p
+            a = <Py_ssize_t>(p * scale_a)
+            if a >= n_a:
+                a = n_a - 1
+            sums_a[4 * a] += residual
+            sums_a[4 * a + 1] += with_p
+            sums_a[4 * a + 2] += w
+            sums_a[4 * a + 3] += w * p
+            if n_b:
+                b = <Py_ssize_t>(p * scale_b)
+                if b >= n_b:
+                    b = n_b - 1
+                sums_b[4 * b] += residual
+                sums_b[4 * b + 1] += with_p
+                sums_b[4 * b + 2] += w
+                sums_b[4 * b + 3] += w * p
     return bad

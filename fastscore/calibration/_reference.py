@@ -135,15 +135,19 @@ def triweight_sums(points, positive, grid, bandwidth):
 
 
 def cell_moments(confidence, outcome, weights, cells):
-    """A (cells, 4) array of the sums of w (p - y), w (p - y) p, w and w p over the samples of
-    each cell int(p * cells) (p = 1 in the last); and the first bad row (-1 if none)."""
+    """For each number of cells C in ``cells``: a (C, 4) array of the sums of w (p - y),
+    w (p - y) p, w and w p over the samples of cell int(p * C) (p = 1 in the last); and the
+    first bad row (-1 if none)."""
     p = confidence.astype(np.float64)
     y = outcome.astype(np.int64)
     bad = ~((p >= 0) & (p <= 1)) | ((y != 0) & (y != 1))
     if bad.any():
-        return np.zeros((cells, 4)), int(np.argmax(bad))
+        return [np.zeros((c, 4)) for c in cells], int(np.argmax(bad))
     w = np.ones_like(p) if weights is None else weights
     residual = w * (p - y)
-    cell = np.minimum((p * cells).astype(np.int64), cells - 1)
-    return np.stack([np.bincount(cell, weights=v, minlength=cells) for v in (residual, residual * p, w, w * p)],
-                    axis=1), -1
+    out = []
+    for c in cells:
+        cell = np.minimum((p * c).astype(np.int64), c - 1)
+        out.append(np.stack([np.bincount(cell, weights=v, minlength=c) for v in (residual, residual * p, w, w * p)],
+                            axis=1))
+    return out, -1

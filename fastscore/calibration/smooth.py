@@ -153,7 +153,7 @@ def _grid_cache(make_grid, make_moments=None):
     With ``make_moments`` (the bandwidth search), the second grid size (the
     search has left the bandwidths of the first grid, 1001 nodes for every
     sigma >= 0.01) comes from one pass that adds :class:`_CellMoments`, from
-    which five of the nine finer sizes the search can visit follow without
+    which six of the nine finer sizes the search can visit follow without
     reading the samples again.
     """
     grids = {}
@@ -178,16 +178,18 @@ class _CellMoments:
     splat gives node k the sum of w (p - y) ((k + 1) - p / h) and node k + 1
     that of w (p - y) (p / h - k): linear in the sums of w (p - y) and of
     w (p - y) p over the cell's samples (likewise for the weights). One pass
-    adds these four moments over 10240 cells of [0, 1]; a grid whose size - 1
-    divides 10240 is the sum of its cells' moments: after its first grid (1001
-    nodes), relplot's bandwidth search reads the samples once for its grids of
-    1025, 1281, 2049, 2561 and 5121 nodes, and once more for each other size it
-    visits (1139, 1464, 1707 or 3414 nodes, at most two of them). The splat is continuous in p, so a sample within
-    rounding of a cell edge moves a grid by rounding only (the grids equal the
-    direct splat to about 1e-12 relative).
+    adds these four moments over two partitions of [0, 1], into 10240 and 3413
+    cells; a grid whose size - 1 divides one of them is the sum of its cells'
+    moments: after its first grid (1001 nodes), relplot's bandwidth search reads
+    the samples once for its grids of 1025, 1281, 2049, 2561, 3414 and 5121
+    nodes (the path of well-calibrated data from about 10^6 samples on), and
+    once more for each other size it visits (1139, 1464 or 1707 nodes, at most
+    two of them). The splat is continuous in p, so a sample within rounding of
+    a cell edge moves a grid by rounding only (the grids equal the direct
+    splat to about 1e-12 relative).
     """
 
-    CELLS = 10240
+    CELLS = (10240, 3413)
     CHUNKS = 4  # a fixed number of chunks (each with its own sums): the sums do not depend on the threads
 
     def __init__(self, confidence, outcome, weights, backend=None):
@@ -198,12 +200,13 @@ class _CellMoments:
             n = confidence.shape[0]
             step = max(-(-n // self.CHUNKS), 1)
             n_chunks = max(1, -(-n // step))
-            parts = [np.zeros((self.CELLS, 4)) for _ in range(n_chunks)]
+            parts = [[np.zeros((cells, 4)) for cells in self.CELLS] for _ in range(n_chunks)]
             bads = map_threads(lambda c: kernel(confidence, outcome, weights, c * step, min(n, (c + 1) * step),
-                                                parts[c]), range(n_chunks))
+                                                *parts[c]), range(n_chunks))
             self.moments = parts[0]
             for part in parts[1:]:  # in chunk order
-                self.moments += part
+                for total, added in zip(self.moments, part):
+                    total += added
             bad = min([b for b in bads if b >= 0], default=-1)
         if bad >= 0:
             check_probabilities(confidence[bad:bad + 1], "y_prob")
@@ -213,15 +216,17 @@ class _CellMoments:
     def grid(self, size: int):
         """The (2, size) grid of ``splat_grid``, or None when no partition refines its cells."""
         last = size - 1
-        if self.CELLS % last:
-            return None
-        per_cell = self.moments.reshape(last, self.CELLS // last, 4).sum(axis=1)
-        k = np.arange(last, dtype=np.float64)
-        grid = np.zeros((2, size))
-        for row, (first, second) in enumerate(((0, 1), (2, 3))):
-            grid[row, :-1] += (k + 1.0) * per_cell[:, first] - last * per_cell[:, second]
-            grid[row, 1:] += last * per_cell[:, second] - k * per_cell[:, first]
-        return grid
+        for cells, moments in zip(self.CELLS, self.moments):
+            if cells % last:
+                continue
+            per_cell = moments.reshape(last, cells // last, 4).sum(axis=1)
+            k = np.arange(last, dtype=np.float64)
+            grid = np.zeros((2, size))
+            for row, (first, second) in enumerate(((0, 1), (2, 3))):
+                grid[row, :-1] += (k + 1.0) * per_cell[:, first] - last * per_cell[:, second]
+                grid[row, 1:] += last * per_cell[:, second] - k * per_cell[:, first]
+            return grid
+        return None
 
 
 def _bandwidth(smoothed, sigma) -> float:

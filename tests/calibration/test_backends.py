@@ -149,7 +149,7 @@ def test_cell_moment_grids_equal_the_direct_splat(binary_data, weighted):
     for backend in ("cython", "reference"):
         moments = _CellMoments(p, y, w, backend)
         covered = [size for size in sizes if moments.grid(size) is not None]
-        assert covered == [1025, 1281, 2049, 2561, 5121]
+        assert covered == [1025, 1281, 2049, 2561, 3414, 5121]
         for size in covered:
             direct = splat_grid(p, y, w, size)
             np.testing.assert_allclose(moments.grid(size), direct, rtol=0, atol=1e-11 * np.abs(direct).max())
