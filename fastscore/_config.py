@@ -213,6 +213,19 @@ def ordinary_pages():
                 toggle(_pages_users[1])
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: drop the pools (they are made again on
+    first use) and the state of ordinary_pages (its lock may have been held by another thread)."""
+    global _pages_lock
+    _pools.clear()
+    _pages_lock = threading.Lock()
+    _pages_users[0] = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def with_ordinary_pages(function):
     """Decorate ``function`` to run inside :func:`ordinary_pages`."""
     import functools
