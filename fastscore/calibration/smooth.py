@@ -125,6 +125,7 @@ class _SmoothedGrid:
         self.n_fft = next_fast_len(extended.shape[1] + size - 1)
         self.spectrum = np.fft.rfft(extended, self.n_fft, axis=1)
         self.nodes = np.linspace(0.0, 1.0, size)
+        self._ece = {}
 
     def curve(self, sigma: float, points: np.ndarray):
         """Smoothed (residual, density) at ``points``; E[p - y | p = t] = residual / density."""
@@ -138,8 +139,11 @@ class _SmoothedGrid:
         return residual, density + DENSITY_EPS
 
     def ece(self, sigma: float) -> float:
-        residual, density = self.curve(sigma, np.linspace(0.0, 1.0, _evaluation_points(sigma)))
-        return float(np.sum(np.abs(residual / density) * density) / np.sum(density))
+        # memoized: the bandwidth search ends on a sigma it has evaluated (relplot evaluates it again)
+        if sigma not in self._ece:
+            residual, density = self.curve(sigma, np.linspace(0.0, 1.0, _evaluation_points(sigma)))
+            self._ece[sigma] = float(np.sum(np.abs(residual / density) * density) / np.sum(density))
+        return self._ece[sigma]
 
 
 def smooth_ece_from_grid(grid: np.ndarray, sigma: float) -> float:
