@@ -166,7 +166,9 @@ def map_threads(function: Callable, items) -> list:
     nogil``): each item is a chunk of the input writing its own output slot.
     Each worker thread takes every ``threads``-th item (one task per thread,
     not per item: a task costs tens of microseconds); the results come back in
-    item order, so what the caller adds up does not depend on the threads.
+    item order, so what the caller adds up does not depend on the threads. An
+    exception (Ctrl-C in the waiting thread included) stops the other workers
+    after the item they are running.
     """
     items = list(items)
     threads = min(n_threads(), len(items))
@@ -177,12 +179,23 @@ def map_threads(function: Callable, items) -> list:
 
         _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="fastscore")
     results = [None] * len(items)
+    stop = threading.Event()
 
     def run_share(first):
         for k in range(first, len(items), threads):
+            if stop.is_set():  # the caller was interrupted (Ctrl-C) or another share failed
+                return
             results[k] = function(items[k])
 
-    list(_pools[threads].map(run_share, range(threads)))
+    futures = [_pools[threads].submit(run_share, first) for first in range(threads)]
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:
+        # KeyboardInterrupt reaches the waiting main thread: the shares stop after the chunks
+        # they are running, and the pool is free for the next call
+        stop.set()
+        raise
     return results
 
 
