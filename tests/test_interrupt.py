@@ -35,3 +35,28 @@ def test_ctrl_c_stops_a_long_call_and_leaves_the_pool_usable():
     # shared machine varies, so the bound is loose; without the stop flag the call runs to its end)
     assert word == "interrupted" and float(fraction) < 0.9
     assert lines[1] == "next 1000"
+
+
+MECHANISM = """
+import os, signal, threading, time
+from fastscore import _config
+done = []
+def slow(item):
+    time.sleep(0.05)
+    done.append(item)
+threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+try:
+    _config.map_threads(slow, range(60))  # 1.5 s of work on two threads
+except KeyboardInterrupt:
+    at_interrupt = len(done)
+time.sleep(0.5)
+print(at_interrupt, len(done))
+"""
+
+
+def test_interrupted_workers_stop_after_their_current_item():
+    out = subprocess.run([sys.executable, "-c", MECHANISM], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "FASTSCORE_NUM_THREADS": "2"})
+    assert out.returncode == 0, out.stderr
+    at_interrupt, later = map(int, out.stdout.split())
+    assert 0 < at_interrupt < 60 and later <= at_interrupt + 2  # each worker finishes its item, no more
