@@ -61,6 +61,13 @@ class Accumulator:
     def merge(self, other):
         """Add ``other``'s state into this one (in place) and return ``self``."""
         self._check_mergeable(other)
+        for name in self._sums:  # all checked before any is added: a refused merge changes nothing
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, np.ndarray) and isinstance(theirs, np.ndarray) and mine.shape != theirs.shape:
+                raise ValueError(
+                    f"cannot merge {type(self).__name__} states of different shapes ({name}: {mine.shape} here, "
+                    f"{theirs.shape} there): the shards saw data of different widths (features, classes or "
+                    f"bins); merge only states of the same data.")
         for name in self._sums:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self

@@ -93,8 +93,10 @@ def check_not_empty(arr: np.ndarray, name: str) -> None:
 
 
 def _first_true(mask: np.ndarray):
+    """The first True position: an int, or a tuple of ints for 2-D and more (plain ints, so that
+    messages read ``(1, 0)``, not ``(np.int64(1), np.int64(0))``)."""
     flat = int(np.argmax(mask.ravel()))
-    return np.unravel_index(flat, mask.shape) if mask.ndim > 1 else flat
+    return tuple(int(i) for i in np.unravel_index(flat, mask.shape)) if mask.ndim > 1 else flat
 
 
 def check_finite(arr: np.ndarray, name: str) -> None:
@@ -161,15 +163,50 @@ def check_sample_weight(sample_weight, n: int, name: str = "sample_weight") -> n
     if (w < 0).any():
         i = int(np.argmax(w < 0))
         raise ValueError(f"{name} holds the negative weight {w[i].item()!r} at index {i}; weights must be >= 0.")
-    return np.ascontiguousarray(w, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if n:  # all-zero weights are refused where a metric is computed (a shard may hold only zeros)
+        with np.errstate(over="ignore"):  # an overflowing sum is the problem reported below
+            total = float(w.sum())
+        if not np.isfinite(total) or total > 1e300:
+            raise ValueError(f"{name} sums to {total!r}: the weighted sums would overflow; rescale the weights "
+                             f"(the metrics depend only on their ratios), e.g. {name} / {name}.max().")
+    return w
 
 
-def check_positive_int(value, name: str, *, minimum: int = 1) -> int:
+def check_positive_int(value, name: str, *, minimum: int = 1, maximum: int | None = None, why: str = "") -> int:
+    """An integer in [minimum, maximum]; ``why`` says what the maximum protects (memory, time)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum:,}, got {int(value):,}{f' ({why})' if why else ''}.")
     return int(value)
+
+
+def check_real(value, name: str, *, low=None, high=None, low_open: bool = False, high_open: bool = False,
+               hint: str = "") -> float:
+    """A finite real number in the stated range (NaN, inf, bools, strings and complex refused)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__}).")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.{f' {hint}' if hint else ''}")
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    if below or above:
+        left = "(" if low_open or low is None else "["
+        right = ")" if high_open or high is None else "]"
+        interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}.{f' {hint}' if hint else ''}")
+    return value
+
+
+def refuse_complex(arr: np.ndarray, name: str) -> None:
+    """Complex values would lose their imaginary part in a cast to float: refuse them."""
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} holds complex numbers ({arr.dtype}); pass real numbers (e.g. np.real({name}) if "
+                        f"the imaginary parts are 0).")
 
 
 def check_option(value, name: str, options: Iterable[str]) -> str:

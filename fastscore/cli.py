@@ -67,6 +67,10 @@ def load_predictions(path, y_true_key="y_true", y_prob_key="y_prob"):
             header = [name.strip() for name in handle.readline().split(",")]
         if y_true_key not in header:
             raise ValueError(f"{path} has columns {header} but no {y_true_key!r}; name the label column {y_true_key!r} or pass --y-true.")
+        with open(path, newline="") as handle:
+            rows = sum(1 for line in handle if line.strip()) - 1
+        if rows < 1:
+            raise ValueError(f"{path} has a header but no rows; a metric needs at least one sample.")
         table = np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
         labels = table[:, header.index(y_true_key)]
         if y_prob_key in header:

@@ -28,6 +28,7 @@ from ._layout import SUM_CONF, SUM_CONF_OUTCOME, SUM_CONF_SQ, SUM_CONF_SQ_OUTCOM
 from ._layout import BRIER, CONFIDENCE, CORRECT, N_STATS, N_TOTALS, TOTAL_WEIGHT, chunk_size
 
 MODES = ("binary", "top-label", "classwise")
+MAX_BINS = 1_000_000  # the largest n_bins accepted (the state holds 6 float64 numbers per bin and class)
 STRATEGIES = ("uniform", "quantile")
 CLOSED = ("left", "right")
 
@@ -192,7 +193,7 @@ class CalibrationReport:
 
 def uniform_edges(n_bins: int) -> np.ndarray:
     """The edges of ``n_bins`` equal-width bins on [0, 1] (``np.linspace``)."""
-    return np.linspace(0.0, 1.0, check_positive_int(n_bins, "n_bins") + 1)
+    return np.linspace(0.0, 1.0, check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="a state of that many bins would not fit in memory") + 1)
 
 
 def quantile_edges(values, n_bins: int) -> np.ndarray:
@@ -200,7 +201,7 @@ def quantile_edges(values, n_bins: int) -> np.ndarray:
     ``calibration_curve(strategy="quantile")``, ``np.percentile`` with linear
     interpolation). Edges may repeat when values do."""
     values = np.asarray(values)
-    return np.percentile(values, np.linspace(0.0, 1.0, check_positive_int(n_bins, "n_bins") + 1) * 100)
+    return np.percentile(values, np.linspace(0.0, 1.0, check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="a state of that many bins would not fit in memory") + 1) * 100)
 
 
 def _check_edges(edges, n_rows: int | None) -> np.ndarray:
@@ -256,7 +257,7 @@ class BinnedCalibration(Accumulator):
     Parameters
     ----------
     n_bins : int, default=15
-        Number of bins (ignored when ``edges`` is given).
+        Number of bins, at most 1,000,000 (ignored when ``edges`` is given).
     mode : {"binary", "top-label", "classwise"}, default="binary"
         "binary": ``y_prob`` of shape (n,) is the positive-class probability
         and ``y_true`` is 0/1. "top-label": ``y_prob`` (n, k) rows are class
@@ -345,15 +346,21 @@ class BinnedCalibration(Accumulator):
         return self.edges
 
     def update(self, y_true, y_prob, *, sample_weight=None):
-        """Add a batch of predictions; returns ``self``."""
-        y_true, y_prob, weights, n = self._prepare(y_true, y_prob, sample_weight)
-        if n == 0:
-            return self
-        tol = np.inf if self.sum_tol is None else float(self.sum_tol)
-        stats, totals, bad = _binned_sums(self.mode, self.backend, y_true, y_prob, weights,
-                                          self._edges_for_kernel(), self.uniform, self.closed == "right", tol)
-        if bad >= 0:
-            raise ValueError(_describe_bad_sample(self.mode, y_true, y_prob, int(bad), self.sum_tol, self.n_classes))
+        """Add a batch of predictions; returns ``self`` (a refused batch leaves the state as it was)."""
+        before = (self.n_classes, self.stats)
+        try:
+            y_true, y_prob, weights, n = self._prepare(y_true, y_prob, sample_weight)
+            if n == 0:
+                return self
+            tol = np.inf if self.sum_tol is None else float(self.sum_tol)
+            stats, totals, bad = _binned_sums(self.mode, self.backend, y_true, y_prob, weights,
+                                              self._edges_for_kernel(), self.uniform, self.closed == "right", tol)
+            if bad >= 0:
+                raise ValueError(_describe_bad_sample(self.mode, y_true, y_prob, int(bad), self.sum_tol,
+                                                      self.n_classes))
+        except BaseException:
+            self.n_classes, self.stats = before  # the first batch may have set the number of classes
+            raise
         self.stats = self.stats + stats
         self.totals = self.totals + totals
         self.n_samples += n
@@ -466,6 +473,7 @@ def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="a
         Positive-class probabilities, or class probabilities whose rows sum
         to 1. float32 input is read as float32, never copied to float64.
     n_bins : int, default=15
+        Number of bins (at most 1,000,000).
     strategy : {"uniform", "quantile"}, default="uniform"
         Equal-width bins on [0, 1], or equal-mass bins whose edges are the
         quantiles of the binned probabilities (per class in classwise mode).
@@ -505,7 +513,7 @@ def calibration_report(y_true, y_prob, *, n_bins=15, strategy="uniform", mode="a
     y_prob = as_float_array(y_prob, "y_prob", ndim=(1, 2))
     mode = _resolve_mode(mode, y_prob)
     check_option(strategy, "strategy", STRATEGIES)
-    n_bins = check_positive_int(n_bins, "n_bins")
+    n_bins = check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="a state of that many bins would not fit in memory")
     state = BinnedCalibration(n_bins=n_bins, mode=mode, closed=closed, sum_tol=sum_tol, backend=backend)
     y_true, y_prob, weights, n = state._prepare(y_true, y_prob, sample_weight)
     check_not_empty(y_prob, "y_prob")

@@ -39,6 +39,7 @@ _MOMENTS = Kernel(
     {"cython": "fastscore._cy.calibration:cell_moments", "reference": "fastscore.calibration._reference:cell_moments"},
 )
 DENSITY_EPS = 1e-4
+MIN_SIGMA = 1e-5  # the smallest bandwidth accepted: its grid has 10^6 nodes
 SEARCH_EPS = 1e-3
 SEARCH_STEPS = 10
 # streaming state: the grid of every sigma >= 0.01, and a fine grid for smaller ones
@@ -59,8 +60,9 @@ def _check_sigma(sigma) -> float:
     if isinstance(sigma, (bool, np.bool_)) or not isinstance(sigma, (int, float, np.floating, np.integer)):
         raise TypeError(f"sigma must be a number in (0, 1], got {sigma!r}.")
     sigma = float(sigma)
-    if not 0.0 < sigma <= 1.0:
-        raise ValueError(f"sigma must be in (0, 1], got {sigma}; it is a bandwidth on the probability scale.")
+    if not MIN_SIGMA <= sigma <= 1.0:
+        raise ValueError(f"sigma must be in [{MIN_SIGMA}, 1], got {sigma}; it is a bandwidth on the probability "
+                         f"scale (below {MIN_SIGMA} relplot's grid would need more than a million nodes).")
     return sigma
 
 
@@ -83,7 +85,7 @@ def splat_grid(confidence, outcome, weights, size: int, backend=None) -> np.ndar
             grid += part[c]
         bad = min([b for b in bads if b >= 0], default=-1)
     if bad >= 0:
-        check_probabilities(confidence[bad:bad + 1], "y_prob")
+        check_probabilities(confidence, "y_prob")  # names the first bad value at its own index
         raise ValueError(
             f"y_true holds {outcome[bad].item()!r} at index {bad}; binary labels must be 0 or 1 "
             f"(map your positive class to 1)."
@@ -213,7 +215,7 @@ class _CellMoments:
                     total += added
             bad = min([b for b in bads if b >= 0], default=-1)
         if bad >= 0:
-            check_probabilities(confidence[bad:bad + 1], "y_prob")
+            check_probabilities(confidence, "y_prob")
             raise ValueError(f"y_true holds {outcome[bad].item()!r} at index {bad}; binary labels must be 0 or 1 "
                              f"(map your positive class to 1).")
 
@@ -272,6 +274,9 @@ def _prepare(y_true, y_prob, sample_weight, sum_tol):
     n = check_consistent_length(y_true=y_true, y_prob=y_prob)
     check_not_empty(y_prob, "y_prob")
     weights = check_sample_weight(sample_weight, n)
+    if weights is not None and not weights.any():
+        raise ValueError("every sample_weight is 0, so the smooth ECE is undefined; give some sample a positive "
+                         "weight.")
     confidence, outcome = _confidence_and_outcome(y_true, y_prob, sum_tol)
     return np.ascontiguousarray(confidence), np.ascontiguousarray(outcome), weights
 

@@ -27,7 +27,7 @@ from .._validation import (
     check_positive_int,
     check_probabilities,
 )
-from .binned import BinnedCalibration
+from .binned import MAX_BINS, BinnedCalibration
 from ._layout import SUM_CONF, SUM_OUTCOME, WEIGHT
 
 _KERNEL_SUM = Kernel(
@@ -115,7 +115,7 @@ def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True, ci
 
         return poisson_bootstrap(debiased_ece, y_true, y_prob, ci, n_boot, seed, mode=mode, n_bins=n_bins, p=p,
                                  debias=debias)
-    n_bins = check_positive_int(n_bins, "n_bins")
+    n_bins = check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="more bins than that is not an estimator")
     p = check_positive_int(p, "p")
     mode, columns = _columns(y_true, y_prob, mode)
     errors = []
@@ -130,9 +130,18 @@ def debiased_ece(y_true, y_prob, *, mode="auto", n_bins=15, p=2, debias=True, ci
                 per_bin = np.where(count >= 2, (mean_p - mean_y) ** 2 - mean_y * (1 - mean_y) / (count - 1), 0.0)
                 errors.append(max(float(share @ per_bin), 0.0) ** 0.5)
             else:
-                per_bin = np.where(count > 0, np.abs(mean_p - mean_y) ** p, 0.0)
-                errors.append(float(share @ per_bin) ** (1.0 / p))
-    return float(np.mean(np.array(errors) ** p) ** (1.0 / p))
+                gaps = np.where(count > 0, np.abs(mean_p - mean_y), 0.0)
+                errors.append(_power_mean(gaps, share, p))
+    return _power_mean(np.array(errors), np.full(len(errors), 1.0 / len(errors)), p)
+
+
+def _power_mean(values, weights, p) -> float:
+    """(sum_i w_i v_i^p)^(1/p) for v >= 0, computed around the largest v, so that a large p
+    neither underflows to 0 nor overflows."""
+    top = float(values.max(initial=0.0))
+    if top == 0.0:
+        return 0.0
+    return top * float(weights @ (values / top) ** p) ** (1.0 / p)
 
 
 def _sorted_columns(columns):
@@ -193,7 +202,7 @@ def adaptive_ece(y_true, y_prob, *, mode="auto", n_bins=15, ci=None, n_boot=200,
         from .bootstrap import poisson_bootstrap
 
         return poisson_bootstrap(adaptive_ece, y_true, y_prob, ci, n_boot, seed, mode=mode, n_bins=n_bins)
-    n_bins = check_positive_int(n_bins, "n_bins")
+    n_bins = check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="more bins than that is not an estimator")
     _, columns = _columns(y_true, y_prob, mode)
     return float(np.mean([_adaptive_from_sorted(p, r, n_bins) for p, _, r in _sorted_columns(columns)]))
 
@@ -332,7 +341,7 @@ def sorted_estimates(y_true, y_prob, *, mode="auto", n_bins=15, width=0.4, backe
     >>> {k: round(v, 4) for k, v in sorted_estimates([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.3], n_bins=2).items()}
     {'adaptive_ece': 0.25, 'ks_error': 0.125, 'mmce': 0.1221}
     """
-    n_bins = check_positive_int(n_bins, "n_bins")
+    n_bins = check_positive_int(n_bins, "n_bins", maximum=MAX_BINS, why="more bins than that is not an estimator")
     width = _check_width(width)
     _, columns = _columns(y_true, y_prob, mode)
     name, kernel_sum = _KERNEL_SUM.resolve(backend)

@@ -37,7 +37,7 @@ import math
 import numpy as np
 
 from .._config import family_kernel, map_threads, n_threads
-from ..ranking.pairwise import _ELO, _packed_battles, _unsigned, fit_bradley_terry
+from ..ranking.pairwise import _ELO, _packed_battles, _plain, _unsigned, fit_bradley_terry
 
 _BOOTSTRAP_ELO = family_kernel("ranking", "bootstrap_elo_logistic", "FastChat's bootstrap Elo")
 _OUTCOME_ROWS = family_kernel("ranking", "count_outcome_rows", "outcome rows")
@@ -67,7 +67,15 @@ def _matchups(df):
     a = np.ascontiguousarray(codes[:n], dtype=np.int64)
     b = np.ascontiguousarray(codes[n:], dtype=np.int64)
     winner = df["winner"]
-    outcome = np.full(n, 1, dtype=np.int64)  # FastChat: anything else than a win is a tie
+    labels = pd.unique(winner)
+    unknown = [label for label in labels if label not in ("model_a", "model_b", "tie", "tie (bothbad)")]
+    if unknown:  # FastChat would count them as ties
+        raise ValueError(f"winner holds {unknown[:5]}; Arena's outcomes are 'model_a', 'model_b', 'tie' and "
+                         f"'tie (bothbad)' (map other labels to these, or drop those battles).")
+    if (a == b).any():
+        t = int(np.argmax(a == b))
+        raise ValueError(f"battle {t} pits {_plain(models[a[t]])!r} against itself; drop self-battles.")
+    outcome = np.full(n, 1, dtype=np.int64)  # a tie unless model_a or model_b won
     outcome[np.asarray(winner == "model_a")] = 2
     outcome[np.asarray(winner == "model_b")] = 0
     return a, b, outcome, list(models)
@@ -179,6 +187,11 @@ def compute_style_control(df, alpha=math.log(10.0), reg=0.5, init_rating=1000.0,
         raise ValueError("style control needs a conv_metadata column (Arena's per-battle token and markdown counts).")
     a, b, outcome, models = _matchups(df)
     k = len(STYLE_CONTROL_ELEMENTS_V1) // 2
+    for t, meta in enumerate(df["conv_metadata"]):
+        missing = [element for element in STYLE_CONTROL_ELEMENTS_V1 if not isinstance(meta, dict) or element not in meta]
+        if missing:
+            raise ValueError(f"battle {t}: conv_metadata lacks {missing[:4]}; style control needs Arena's per-battle "
+                             f"counts {STYLE_CONTROL_ELEMENTS_V1} (drop battles without them).")
     counts = np.array([[_style_counts(meta, element) for element in STYLE_CONTROL_ELEMENTS_V1]
                        for meta in df["conv_metadata"]], dtype=np.int64)
     features = np.ascontiguousarray(style_features(counts[:, :k], counts[:, k:]))

@@ -486,7 +486,8 @@ class COCOeval:
         print("Accumulating evaluation results...")
         tic = time.time()
         if self._matched is None:
-            print("Please run evaluate() first")
+            print("Please run evaluate() first")  # pycocotools' line; it then fails on a missing attribute
+            raise ValueError("accumulate() needs the matches of evaluate(): call E.evaluate() first.")
         if p is not None and p is not self.params:
             core = p._to_core()
             if not _same_params(core, self._core):

@@ -12,11 +12,18 @@ _IOU = _kernel("box IoU", "box_iou_corners")
 _LSA = _kernel("linear sum assignment", "linear_sum_assignment_batch")
 
 
+MAX_COORDINATE = 1e150  # beyond it a width times a height overflows float64
+
+
 def _boxes(boxes, name: str) -> np.ndarray:
     arr = read_boxes(boxes, name)
     if not np.isfinite(arr).all():
         i = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         raise ValueError(f"{name}[{i}] has a NaN or infinite coordinate: {arr[i].tolist()}.")
+    if arr.size and np.abs(arr).max() > MAX_COORDINATE:
+        i = int(np.flatnonzero((np.abs(arr) > MAX_COORDINATE).any(axis=1))[0])
+        raise ValueError(f"{name}[{i}] = {arr[i].tolist()} has a coordinate beyond 1e150, where box areas overflow; "
+                         f"rescale the boxes (IoU does not depend on the scale).")
     return arr
 
 
@@ -77,6 +84,9 @@ def box_iou(boxes1, boxes2, *, box_format: str = "xyxy", iscrowd=None, backend=N
         crowd = np.asarray(iscrowd)
         if crowd.shape != (len(b2),):
             raise ValueError(f"iscrowd must have one flag per boxes2 row ({len(b2)}), got shape {crowd.shape}.")
+        if crowd.dtype.kind not in "biuf" or (crowd.size and not np.isin(crowd, (0, 1)).all()):
+            bad = int(np.flatnonzero(~np.isin(crowd, (0, 1)))[0]) if crowd.dtype.kind in "biuf" else 0
+            raise ValueError(f"iscrowd must hold 0/1 (or bool) flags; iscrowd[{bad}] = {crowd[bad].item()!r}.")
         crowd = (crowd != 0).astype(np.uint8)
     out = np.empty((len(b1), len(b2)))
     _, kernel = _IOU.resolve(backend)
@@ -87,9 +97,15 @@ def box_iou(boxes1, boxes2, *, box_format: str = "xyxy", iscrowd=None, backend=N
 
 
 def _cost_matrix(cost, name: str, maximize: bool) -> np.ndarray:
+    from .._validation import refuse_complex
+
     try:
-        arr = np.asarray(cost, dtype=np.float64)
-    except (TypeError, ValueError):
+        raw = np.asarray(cost)
+        refuse_complex(raw, name)
+        arr = np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        if "complex" in str(error):
+            raise
         raise TypeError(f"{name} could not be read as a 2-D array of numbers.") from None
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got shape {arr.shape}.")

@@ -24,7 +24,7 @@ import numpy as np
 
 from .._config import Kernel, family_kernel, map_threads
 from .._state import Accumulator
-from .._validation import as_float_array, check_finite, check_option, check_positive_int
+from .._validation import as_float_array, check_finite, check_option, check_positive_int, check_real
 
 KERNELS = ("cosine", "linear", "rbf", "laplacian", "tanimoto", "hamming")
 FEATURE_KERNELS = ("cosine", "linear")  # K = X X^T: the d x d dual applies
@@ -101,8 +101,11 @@ def score_from_eigenvalues(eigenvalues, q: float, *, tolerance: float | None = N
         return float(np.exp(-np.sum(lam * np.log(lam))))
     if np.isinf(q):
         return float(1.0 / lam.max())
-    # (sum lam^q)^(1/(1-q)), through logs for large q
-    return float(np.exp(np.log(np.sum(lam**q)) / (1.0 - q)))
+    # (sum lam^q)^(1/(1-q)) in logs around the largest eigenvalue, so that a large q neither
+    # underflows (1e300 tends to q = inf's 1 / max lam) nor overflows
+    top = lam.max()
+    log_sum = q * np.log(top) + np.log(np.sum((lam / top) ** q))
+    return float(np.exp(log_sum / (1.0 - q)))
 
 
 def _eigenvalues(A, dtype) -> np.ndarray:
@@ -223,8 +226,12 @@ def similarity_matrix(X, Y=None, *, kernel="rbf", gamma=None, backend=None) -> n
             check_finite(Y, "Y")
             if Y.shape[1] != X.shape[1]:
                 raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; pass rows of the same length.")
+        if X.shape[1] == 0:
+            raise ValueError(f"X has no features (shape {X.shape}); pass (n, d) rows with d >= 1.")
         if gamma is None:
             gamma = 1.0 / X.shape[1]
+        gamma = check_real(gamma, "gamma", low=0.0, low_open=True,
+                           hint="It is the kernel's inverse length scale, e.g. 1 / d (the default).")
         if kernel == "cosine":
             X, Y = _unit_rows(X, "X"), (None if symmetric else _unit_rows(Y, "Y"))
             Y = X if symmetric else Y
@@ -309,6 +316,13 @@ def _callable_matrix(X, Y, function, symmetric):
             if symmetric:
                 out[j, i] = out[i, j]
     return out
+
+
+def _with_features(X, name="X"):
+    """X itself, refused when it has rows but no columns (every similarity would be 0 / 0)."""
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(f"{name} has no features (shape {X.shape}); pass (n, d) rows with d >= 1.")
+    return X
 
 
 def _unit_rows(X, name):
@@ -466,7 +480,7 @@ def _check_K(K, normalize):
     elif not np.allclose(diagonal, 1.0, rtol=0, atol=1e-6):
         i = int(np.argmax(np.abs(diagonal - 1.0) > 1e-6))
         raise ValueError(
-            f"K[{i}, {i}] = {diagonal[i]!r}, but a Vendi score needs k(x, x) = 1; pass normalize=True to use "
+            f"K[{i}, {i}] = {float(diagonal[i])!r}, but a Vendi score needs k(x, x) = 1; pass normalize=True to use "
             f"K_ij / sqrt(K_ii K_jj)."
         )
     return K
@@ -573,7 +587,7 @@ def vendi_score(X=None, *, K=None, kernel="cosine", q=1, weights=None, method="a
         return _score_symmetric(_weighted(similarity_matrix(X, kernel=kernel), weights), q, dtype=solve_dtype)
     check_option(kernel, "kernel", KERNELS)
     if kernel in FEATURE_KERNELS:
-        X = as_float_array(X, "X", ndim=2)
+        X = _with_features(as_float_array(X, "X", ndim=2))
         if method == "approx":
             raise ValueError(f"kernel={kernel!r} is exact and cheap through method='dual'; 'approx' is for rbf and others.")
         use_dual = method == "dual" or (method == "auto" and X.shape[1] < n)
@@ -670,6 +684,8 @@ def vendi_bounds(X=None, *, K=None, kernel="rbf", q=1, rank=100, weights=None, g
     q = check_q(q)
     if (X is None) == (K is None):
         raise ValueError("pass either X (samples) or K (a similarity matrix), not both and not neither.")
+    if X is not None and len(X) == 0:
+        raise ValueError("X is empty; bounds of a Vendi score need at least one sample.")
     K = _check_K(K, normalize) if K is not None else similarity_matrix(X, kernel=kernel, gamma=gamma)
     n = K.shape[0]
     weights = check_probability_weights(weights, n)
@@ -713,8 +729,10 @@ def intdiv(X=None, *, K=None, kernel="cosine", q=1, weights=None, gamma=None, no
     q = check_q(q)
     if (X is None) == (K is None):
         raise ValueError("pass either X (samples) or K (a similarity matrix), not both and not neither.")
+    if X is not None and len(X) == 0:
+        raise ValueError("X is empty; internal diversity needs at least one sample.")
     if K is None and kernel in FEATURE_KERNELS and q == 1:
-        X = as_float_array(X, "X", ndim=2)
+        X = _with_features(as_float_array(X, "X", ndim=2))
         check_finite(X, "X")
         weights = check_probability_weights(weights, X.shape[0])
         rows = _unit_rows(X, "X") if kernel == "cosine" else X
@@ -765,5 +783,6 @@ def vendi_by_group(X, groups, **options) -> GroupDiversity:
         raise ValueError(f"groups must have one label per row of X ({n}), got shape {groups.shape}.")
     labels, codes = np.unique(groups, return_inverse=True)
     X_arr = X if callable(options.get("kernel")) else np.asarray(X)
+    overall = vendi_score(X_arr, **options)  # first: a bad row is named by its index in X, not in its group
     scores = np.array([vendi_score(X_arr[codes == g], **options) for g in range(labels.size)])
-    return GroupDiversity(labels, np.bincount(codes), scores, vendi_score(X_arr, **options))
+    return GroupDiversity(labels, np.bincount(codes), scores, overall)

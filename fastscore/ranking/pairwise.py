@@ -16,7 +16,7 @@ import numpy as np
 
 from .._config import family_kernel, map_threads
 from .._state import Accumulator
-from .._validation import check_finite
+from .._validation import check_finite, check_real, refuse_complex
 
 OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 _COUNT = family_kernel("ranking", "count_battles", "battle counting")
@@ -136,7 +136,11 @@ def _battle_codes(model_a, model_b=None, outcome=None):
             if a_arr.size and (min(a_arr.min(), b_arr.min()) < 0):
                 raise ValueError("integer model codes must be >= 0.")
             n = int(max(a_arr.max(initial=-1), b_arr.max(initial=-1))) + 1
-            names, a, b = np.arange(n), a_arr.astype(np.int64), b_arr.astype(np.int64)
+            if n <= 4 * a_arr.size + (1 << 16):
+                names, a, b = np.arange(n), a_arr.astype(np.int64), b_arr.astype(np.int64)
+            else:  # sparse codes (ids up to 2^63): the distinct ones, not an array as long as the largest
+                names, codes = np.unique(np.concatenate([a_arr, b_arr]), return_inverse=True)
+                a, b = codes[: a_arr.size].astype(np.int64), codes[a_arr.size:].astype(np.int64)
         else:
             codes, names = _factorize(np.concatenate([a_arr, b_arr]))
             a, b = codes[: a_arr.size], codes[a_arr.size:]
@@ -145,8 +149,13 @@ def _battle_codes(model_a, model_b=None, outcome=None):
         raise ValueError("there are no battles; a rating needs at least one.")
     if (a == b).any():
         t = int(np.argmax(a == b))
-        raise ValueError(f"battle {t} pits {names[a[t]]!r} against itself; drop self-battles.")
+        raise ValueError(f"battle {t} pits {_plain(names[a[t]])!r} against itself; drop self-battles.")
     return a, b, outcome_code, code_score, names
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds (messages read 'x', not np.str_('x'))."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _categorical(column):
@@ -190,7 +199,7 @@ def _outcome_codes(outcome, n):
         bad = ~np.isin(score, (0.0, 0.5, 1.0))
         if bad.any():
             t = int(np.argmax(bad))
-            raise ValueError(f"outcome {values[t]!r} at battle {t}: numeric outcomes are model_a's score, 1, 0.5 or 0.")
+            raise ValueError(f"outcome {_plain(values[t])!r} at battle {t}: numeric outcomes are model_a's score, 1, 0.5 or 0.")
         return (score * 2.0).astype(np.int8), np.array([0.0, 0.5, 1.0])
     codes, labels = _factorize(np.asarray(outcome))
     unknown = [str(label) for label in labels if label not in OUTCOMES]
@@ -210,6 +219,9 @@ def count_matrix(model_a, model_b=None, outcome=None, *, backend=None):
 # -------------------------------------------------------------- the fit
 
 def _check_counts(wins, ties):
+    for name, matrix in (("wins", wins), ("ties", ties)):
+        if matrix is not None:
+            refuse_complex(np.asarray(matrix), name)
     wins = np.asarray(wins, dtype=np.float64)
     if wins.ndim != 2 or wins.shape[0] != wins.shape[1]:
         raise ValueError(f"wins must be a square (models x models) matrix, got shape {wins.shape}.")
@@ -222,6 +234,11 @@ def _check_counts(wins, ties):
             raise ValueError(f"{name} holds negative counts; counts must be >= 0.")
     if not np.allclose(ties, ties.T):
         raise ValueError("ties must be symmetric (ties[i, j] = ties[j, i] = ties between i and j).")
+    for name, matrix in (("wins", wins), ("ties", ties)):
+        if np.diagonal(matrix).any():
+            i = int(np.flatnonzero(np.diagonal(matrix))[0])
+            raise ValueError(f"{name}[{i}, {i}] = {float(matrix[i, i])!r}: a model cannot battle itself; the diagonal of "
+                             f"the count matrices must be 0.")
     if wins.shape[0] < 2:
         raise ValueError("a rating needs at least two models.")
     return wins, ties
@@ -258,6 +275,7 @@ def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_ite
     alpha |theta|^2: lambda = 2 alpha). ``initial``: a starting point (a
     bootstrap round starts from the full fit).
     """
+    regularization = _check_regularization(regularization)
     wins, ties = _check_counts(wins, ties)
     m = wins.shape[0]
     names = np.arange(m) if names is None else np.asarray(names)
@@ -329,6 +347,20 @@ def fit_davidson(wins, ties, *, regularization=0.0, tol=1e-10, names=None, initi
     return theta, float(np.exp(result.x[m]))
 
 
+def _check_scale(scale, base, init_rating) -> None:
+    """Arena's rating scale: rating = theta / ln(base) * scale + init_rating."""
+    check_real(base, "base", low=1.0, low_open=True,
+               hint="P(a beats b) = 1 / (1 + base ** ((R_b - R_a) / scale)): a base <= 1 would reverse or "
+                    "flatten the ratings (Arena uses 10).")
+    check_real(scale, "scale", low=0.0, low_open=True, hint="Arena uses 400 rating points per factor of base.")
+    check_real(init_rating, "init_rating")
+
+
+def _check_regularization(regularization) -> float:
+    return check_real(regularization, "regularization", low=0.0,
+                      hint="It is the weight of a Gaussian prior: 0 for none, e.g. 1e-4 for a finite fit on any graph.")
+
+
 def _to_scale(theta, names, scale, base, init_rating, anchor):
     rating = theta / np.log(base) * scale + init_rating
     if anchor:
@@ -358,6 +390,8 @@ def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base
     >>> board.models.tolist(), np.round(board.rating, 2).tolist()  # 3:1, so 10**(diff/400) = 3
     (['a', 'b'], [1095.42, 904.58])
     """
+    _check_scale(scale, base, init_rating)
+    regularization = _check_regularization(regularization)
     wins, ties = _check_counts(wins, ties)
     names = np.arange(wins.shape[0]) if models is None else np.asarray(models)
     theta, nu = _fit(wins, ties, ties_model, regularization, names)
@@ -404,6 +438,8 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
     >>> board.models.tolist(), board.rank.tolist()
     (['x', 'z', 'y'], [1, 2, 3])
     """
+    _check_scale(scale, base, init_rating)
+    regularization = _check_regularization(regularization)
     a, b, score, names = encode_battles(model_a, model_b, outcome)
     _, count = _COUNT.resolve(backend)
     wins, ties = count(a, b, score, names.size)
@@ -477,9 +513,8 @@ def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, i
     (['a', 'b'], [1003.977, 996.023])
     """
     a, b, outcome_code, code_score, names = _battle_codes(model_a, model_b, outcome)
-    for name, value in (("k", k), ("scale", scale), ("base", base), ("init_rating", init_rating)):
-        if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value!r}.")
+    _check_scale(scale, base, init_rating)
+    check_real(k, "k", low=0.0, hint="the Elo step size (Arena uses 4).")
     alpha = math.log(base) / scale
     _, update = _ELO.resolve(backend)
     # one pass over the codes as they come (no int64 copies, no score column): ratings and battle counts

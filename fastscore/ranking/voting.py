@@ -67,6 +67,9 @@ def _check_weights(weights, n, per):
 
 
 def _rank_profile(ranks, weights):
+    from .._validation import refuse_complex
+
+    refuse_complex(np.asarray(ranks), "ranks")
     ranks = np.asarray(ranks, dtype=np.float64)
     if ranks.ndim != 2 or ranks.shape[0] == 0 or ranks.shape[1] == 0:
         raise ValueError(f"ranks must be a non-empty (voters, items) array, got shape {ranks.shape}.")

@@ -100,9 +100,9 @@ def test_state_on_dask(binary_data):
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="sigma must be in \\(0, 1\\]"):
+    with pytest.raises(ValueError, match="sigma must be in \\[1e-05, 1\\]"):
         smooth_ece([0, 1], [0.2, 0.8], sigma=0)
-    with pytest.raises(ValueError, match="sigma must be in \\(0, 1\\]"):
+    with pytest.raises(ValueError, match="sigma must be in \\[1e-05, 1\\]"):
         smooth_ece([0, 1], [0.2, 0.8], sigma=1.5)
     with pytest.raises(TypeError, match="sigma must be a number"):
         smooth_ece([0, 1], [0.2, 0.8], sigma="wide")
