@@ -65,6 +65,10 @@ def as_label_array(y, name: str) -> np.ndarray:
         if not np.all(arr == np.round(arr)):
             i = int(np.argmax(arr != np.round(arr)))
             raise ValueError(f"{name} holds the non-integer value {arr[i].item()!r} at index {i}; labels must be integers 0..k-1.")
+        if arr.size and np.abs(arr).max() >= 2.0 ** 62:
+            i = int(np.argmax(np.abs(arr) >= 2.0 ** 62))
+            raise ValueError(f"{name} holds {arr[i].item()!r} at index {i}, which is no class index; labels must be "
+                             f"integers 0..k-1.")
         arr = arr.astype(np.int64)
     elif arr.dtype.kind == "b":
         arr = arr.view(np.int8)
@@ -200,6 +204,20 @@ def check_real(value, name: str, *, low=None, high=None, low_open: bool = False,
         interval = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
         raise ValueError(f"{name} must be in {interval}, got {value!r}.{f' {hint}' if hint else ''}")
     return value
+
+
+def as_real_array(x, name: str, dtype=np.float64) -> np.ndarray:
+    """``x`` as an array of ``dtype``, refusing what a cast would turn silently into numbers:
+    complex values (the imaginary part dropped), strings ("1.5" parsed) and Python objects."""
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name} could not be read as an array ({exc}); pass a NumPy array of numbers.") from None
+    refuse_complex(arr, name)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} has dtype {arr.dtype} ({_describe(x)}); it must hold real numbers: convert it with "
+                        f"np.asarray({name}, dtype=float).")
+    return arr.astype(dtype, copy=False)
 
 
 def refuse_complex(arr: np.ndarray, name: str) -> None:

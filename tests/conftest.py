@@ -1,6 +1,12 @@
+import pathlib
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import settings
+
+# helper modules of the suite (fuzz_harness) import by name from the test modules
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 # Numba compiles on first use (then caches): no per-example deadline.
 settings.register_profile("fastscore", deadline=None, max_examples=40, derandomize=True)

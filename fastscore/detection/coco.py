@@ -17,6 +17,7 @@ import numpy as np
 
 from .._config import family_kernel, map_threads, n_threads
 from .._state import Accumulator
+from .._validation import as_real_array
 
 
 def _kernel(name: str, function: str):
@@ -129,18 +130,30 @@ def to_xywh(boxes: np.ndarray, box_format: str) -> np.ndarray:
     return out
 
 
+MAX_COORDINATE = 1e150  # beyond it a width times a height overflows float64
+
+
 def read_boxes(boxes, name: str) -> np.ndarray:
     """An (n, 4) float64 array from a list, an array, or a pandas column of 4-lists."""
     if hasattr(boxes, "to_numpy"):
         boxes = boxes.to_numpy()
     try:
-        arr = np.asarray(boxes.tolist() if getattr(boxes, "dtype", None) == object else boxes, dtype=np.float64)
-    except (TypeError, ValueError):
+        # an object column (pandas' column of 4-lists) is read through its lists; strings, complex
+        # numbers and other objects are refused, not parsed or cast
+        arr = as_real_array(boxes.tolist() if getattr(boxes, "dtype", None) == object else boxes, name)
+    except ValueError:
         raise TypeError(f"{name} could not be read as an (n, 4) array of numbers.") from None
     if arr.size == 0:
         arr = arr.reshape(0, 4)
     if arr.ndim != 2 or arr.shape[1] != 4:
         raise ValueError(f"{name} must have shape (n, 4), got {arr.shape}.")
+    with np.errstate(invalid="ignore"):  # NaN and inf are reported by the callers' checks
+        beyond = np.abs(arr) > MAX_COORDINATE
+    beyond &= np.isfinite(arr)
+    if beyond.any():
+        i = int(np.flatnonzero(beyond.any(axis=1))[0])
+        raise ValueError(f"{name}[{i}] = {arr[i].tolist()} has a coordinate beyond 1e150, where box areas overflow; "
+                         f"rescale the boxes (IoU does not depend on the scale).")
     return arr
 
 
@@ -151,6 +164,18 @@ def _column(data, key: str, what: str):
         return None
 
 
+def _crowd_flags(values, n: int) -> np.ndarray:
+    """gt['iscrowd'] as 0/1 flags: numbers 0 or 1, or booleans."""
+    arr = as_real_array(values, "gt['iscrowd']")
+    if arr.shape != (n,):
+        raise ValueError(f"gt['iscrowd'] must have one entry per box ({n}), got shape {arr.shape}.")
+    bad = ~np.isin(arr, (0.0, 1.0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"gt['iscrowd'][{i}] = {arr[i].item()!r}; crowd flags are 0 or 1 (or booleans).")
+    return (arr != 0).astype(np.uint8)
+
+
 def _int_column(values, name: str, n: int) -> np.ndarray:
     arr = np.asarray(values)
     if arr.shape != (n,):
@@ -158,8 +183,9 @@ def _int_column(values, name: str, n: int) -> np.ndarray:
     if arr.dtype.kind in "iub":
         return arr.astype(np.int64, copy=False)
     if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integers; found non-integer or non-finite values.")
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(np.abs(arr) >= 2.0 ** 63):
+            raise ValueError(f"{name} must hold integers within int64; found non-integer, non-finite or too large "
+                             f"values.")
         return arr.astype(np.int64)
     raise TypeError(f"{name} must hold integer ids, got dtype {arr.dtype}.")
 
@@ -205,7 +231,7 @@ class BoxTable:
         category_id = _int_column(_column(data, "category_id", name), f"{name}['category_id']", n)
         score = None
         if side == "dt":
-            score = np.asarray(_column(data, "score", name), dtype=np.float64)
+            score = np.ascontiguousarray(as_real_array(_column(data, "score", name), "dt['score']"))
             if score.shape != (n,):
                 raise ValueError(f"dt['score'] must have one score per box ({n}), got shape {score.shape}.")
             area = bbox[:, 2] * bbox[:, 3]
@@ -213,9 +239,9 @@ class BoxTable:
             ids = np.arange(1, n + 1, dtype=np.int64)
         else:
             area_col = _column(data, "area", name)
-            area = bbox[:, 2] * bbox[:, 3] if area_col is None else np.asarray(area_col, dtype=np.float64)
+            area = bbox[:, 2] * bbox[:, 3] if area_col is None else as_real_array(area_col, "gt['area']")
             crowd_col = _column(data, "iscrowd", name)
-            crowd = np.zeros(n, dtype=np.uint8) if crowd_col is None else (np.asarray(crowd_col) != 0).astype(np.uint8)
+            crowd = np.zeros(n, dtype=np.uint8) if crowd_col is None else _crowd_flags(crowd_col, n)
             id_col = _column(data, "id", name)
             ids = np.arange(1, n + 1, dtype=np.int64) if id_col is None else _int_column(id_col, "gt['id']", n)
             if area.shape != (n,) or crowd.shape != (n,):

@@ -6,13 +6,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import Kernel, map_threads, n_threads
+from .._validation import as_real_array
 from .coco import _BOX_FORMATS, _kernel, read_boxes
 
 _IOU = _kernel("box IoU", "box_iou_corners")
 _LSA = _kernel("linear sum assignment", "linear_sum_assignment_batch")
-
-
-MAX_COORDINATE = 1e150  # beyond it a width times a height overflows float64
 
 
 def _boxes(boxes, name: str) -> np.ndarray:
@@ -20,10 +18,6 @@ def _boxes(boxes, name: str) -> np.ndarray:
     if not np.isfinite(arr).all():
         i = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         raise ValueError(f"{name}[{i}] has a NaN or infinite coordinate: {arr[i].tolist()}.")
-    if arr.size and np.abs(arr).max() > MAX_COORDINATE:
-        i = int(np.flatnonzero((np.abs(arr) > MAX_COORDINATE).any(axis=1))[0])
-        raise ValueError(f"{name}[{i}] = {arr[i].tolist()} has a coordinate beyond 1e150, where box areas overflow; "
-                         f"rescale the boxes (IoU does not depend on the scale).")
     return arr
 
 
@@ -86,7 +80,7 @@ def box_iou(boxes1, boxes2, *, box_format: str = "xyxy", iscrowd=None, backend=N
             raise ValueError(f"iscrowd must have one flag per boxes2 row ({len(b2)}), got shape {crowd.shape}.")
         if crowd.dtype.kind not in "biuf" or (crowd.size and not np.isin(crowd, (0, 1)).all()):
             bad = int(np.flatnonzero(~np.isin(crowd, (0, 1)))[0]) if crowd.dtype.kind in "biuf" else 0
-            raise ValueError(f"iscrowd must hold 0/1 (or bool) flags; iscrowd[{bad}] = {crowd[bad].item()!r}.")
+            raise ValueError(f"iscrowd must hold 0/1 (or bool) flags; iscrowd[{bad}] = {np.asarray(crowd[bad]).item()!r}.")
         crowd = (crowd != 0).astype(np.uint8)
     out = np.empty((len(b1), len(b2)))
     _, kernel = _IOU.resolve(backend)
@@ -97,16 +91,7 @@ def box_iou(boxes1, boxes2, *, box_format: str = "xyxy", iscrowd=None, backend=N
 
 
 def _cost_matrix(cost, name: str, maximize: bool) -> np.ndarray:
-    from .._validation import refuse_complex
-
-    try:
-        raw = np.asarray(cost)
-        refuse_complex(raw, name)
-        arr = np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        if "complex" in str(error):
-            raise
-        raise TypeError(f"{name} could not be read as a 2-D array of numbers.") from None
+    arr = as_real_array(cost, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D matrix, got shape {arr.shape}.")
     bad = np.isnan(arr) | (arr == (np.inf if maximize else -np.inf))
@@ -298,7 +283,7 @@ def match_boxes(boxes1, boxes2, *, iou_threshold: float = 0.5, method: str = "gr
     if method == "greedy":
         order = np.arange(n)
         if scores is not None:
-            scores = np.asarray(scores, dtype=np.float64)
+            scores = as_real_array(scores, "scores")
             if scores.shape != (n,) or not np.isfinite(scores).all():
                 raise ValueError(f"scores must be {n} finite numbers, one per boxes1 row.")
             order = np.argsort(-scores, kind="stable")
@@ -355,7 +340,8 @@ def box_stability_score(boxes1, boxes2, image_ids1=None, image_ids2=None, *, box
     Returns
     -------
     float
-        NaN when no image has boxes in both sets.
+        (A ValueError when no image has boxes in both sets within the area
+        range: the score is undefined there.)
 
     Examples
     --------
@@ -389,7 +375,8 @@ def box_stability_score(boxes1, boxes2, image_ids1=None, image_ids2=None, *, box
     c2, a2, img2 = c2[keep2], a2[keep2], img2[keep2]
     shared = np.intersect1d(img1, img2)
     if shared.size == 0:
-        return float("nan")
+        raise ValueError("no image has boxes in both sets (within area_range), so the box-stability score is "
+                         "undefined; pass boxes of the same images, or another area_range.")
     o1, o2 = np.argsort(img1, kind="stable"), np.argsort(img2, kind="stable")
     s1, s2 = img1[o1], img2[o2]
     lo1, hi1 = np.searchsorted(s1, shared), np.searchsorted(s1, shared, side="right")

@@ -90,7 +90,18 @@ def score_from_eigenvalues(eigenvalues, q: float, *, tolerance: float | None = N
     tolerance max(lam) * len(lam) * eps) are round-off, not spectrum, and
     are dropped: this is what makes q < 1 right for rank-deficient K.
     """
-    lam = np.asarray(eigenvalues, dtype=np.float64)
+    from .._validation import as_real_array
+
+    lam = as_real_array(eigenvalues, "eigenvalues")
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}.")
+    check_finite(lam, "eigenvalues")
+    if not lam.max() > 0:
+        raise ValueError("eigenvalues has no positive value; a similarity spectrum has a positive trace.")
+    top = lam.max()
+    lam = lam / top  # the score does not depend on the scale; this keeps the sums from overflowing
+    if tolerance is not None:
+        tolerance = tolerance / top
     if tolerance is None:
         tolerance = lam.max() * lam.size * np.finfo(np.float64).eps
     lam = lam[lam > tolerance]
@@ -181,7 +192,7 @@ def _pack_bits(X, name="X"):
         if arr.dtype.kind not in "iuf" or not np.isin(arr, (0, 1)).all():
             raise ValueError(f"{name} must hold binary fingerprints (booleans or 0/1) for the tanimoto and hamming kernels.")
         arr = arr.astype(bool)
-    return np.packbits(arr, axis=1), arr.shape[1]
+    return np.ascontiguousarray(np.packbits(arr, axis=1)), arr.shape[1]
 
 
 def similarity_matrix(X, Y=None, *, kernel="rbf", gamma=None, backend=None) -> np.ndarray:
@@ -221,9 +232,11 @@ def similarity_matrix(X, Y=None, *, kernel="rbf", gamma=None, backend=None) -> n
     else:
         X = as_float_array(X, "X", ndim=2)
         check_finite(X, "X")
+        _with_features(X, "X")
         Y = X if symmetric else as_float_array(Y, "Y", ndim=2)
         if not symmetric:
             check_finite(Y, "Y")
+            _with_features(Y, "Y")
             if Y.shape[1] != X.shape[1]:
                 raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}; pass rows of the same length.")
         if X.shape[1] == 0:
@@ -318,10 +331,20 @@ def _callable_matrix(X, Y, function, symmetric):
     return out
 
 
+MAX_MAGNITUDE = 1e150  # beyond it squares and dot products of features overflow float64
+
+
 def _with_features(X, name="X"):
-    """X itself, refused when it has rows but no columns (every similarity would be 0 / 0)."""
+    """X itself, refused when it has rows but no columns (every similarity would be 0 / 0), or
+    entries so large that their squares overflow."""
     if X.ndim == 2 and X.shape[1] == 0:
         raise ValueError(f"{name} has no features (shape {X.shape}); pass (n, d) rows with d >= 1.")
+    if X.size:
+        with np.errstate(invalid="ignore"):
+            largest = float(np.nanmax(np.abs(X))) if X.dtype.kind == "f" else float(np.abs(X).max())
+        if largest > MAX_MAGNITUDE and np.isfinite(largest):
+            raise ValueError(f"{name} holds entries of magnitude {largest:.3g}, beyond 1e150, where their squares "
+                             f"overflow; rescale the features (the cosine kernel does not depend on the scale).")
     return X
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._config import family_kernel, map_threads
 from .._state import Accumulator
-from .._validation import check_finite, check_real, refuse_complex
+from .._validation import as_real_array, check_finite, check_real
 
 OUTCOMES = {"model_a": 1.0, "model_b": 0.0, "tie": 0.5, "tie (bothbad)": 0.5}
 _COUNT = family_kernel("ranking", "count_battles", "battle counting")
@@ -219,13 +219,10 @@ def count_matrix(model_a, model_b=None, outcome=None, *, backend=None):
 # -------------------------------------------------------------- the fit
 
 def _check_counts(wins, ties):
-    for name, matrix in (("wins", wins), ("ties", ties)):
-        if matrix is not None:
-            refuse_complex(np.asarray(matrix), name)
-    wins = np.asarray(wins, dtype=np.float64)
+    wins = as_real_array(wins, "wins")
     if wins.ndim != 2 or wins.shape[0] != wins.shape[1]:
         raise ValueError(f"wins must be a square (models x models) matrix, got shape {wins.shape}.")
-    ties = np.zeros_like(wins) if ties is None else np.asarray(ties, dtype=np.float64)
+    ties = np.zeros_like(wins) if ties is None else as_real_array(ties, "ties")
     if ties.shape != wins.shape:
         raise ValueError(f"ties has shape {ties.shape} but wins has {wins.shape}.")
     for name, matrix in (("wins", wins), ("ties", ties)):
@@ -297,7 +294,8 @@ def fit_bradley_terry(wins, ties=None, *, regularization=0.0, tol=1e-12, max_ite
         if np.abs(step).max() < tol:
             break
     else:
-        raise RuntimeError(f"Bradley-Terry Newton iterations did not converge in {max_iter} steps.")
+        raise ValueError(f"the Bradley-Terry fit did not converge in {max_iter} Newton steps (counts spanning many "
+                         f"orders of magnitude?); rescale the counts or pass regularization=1e-4.")
     return theta
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import family_kernel, map_threads, n_threads
+from .._validation import as_real_array
 from .pairwise import _leaderboard, _to_scale, encode_battles
 
 _STEP = family_kernel("ranking", "contextual_bt_step", "contextual Bradley-Terry step")
@@ -36,8 +37,8 @@ def style_features(features_a, features_b, *, apply_ratio=None, add_one=True) ->
     """Arena's style features from per-battle counts of each side, (n, k) each:
     differences a - b, divided by the sums (+1) where ``apply_ratio`` says so (default: every
     feature, as Arena's [1, 1, 1, 1]), then standardised."""
-    fa = np.asarray(features_a, dtype=np.float64)
-    fb = np.asarray(features_b, dtype=np.float64)
+    fa = as_real_array(features_a, "features_a")
+    fb = as_real_array(features_b, "features_b")
     if fa.ndim != 2 or fa.shape != fb.shape:
         raise ValueError(f"features_a and features_b must be (battles, features) of one shape, got {fa.shape}, {fb.shape}.")
     difference = fa - fb
@@ -68,7 +69,8 @@ def fit_style_control(a, b, outcome, features, n_models, *, alpha=np.log(10.0), 
         if np.abs(step).max() < tol:
             break
     else:
-        raise RuntimeError(f"style-control Newton iterations did not converge in {max_iter} steps.")
+        raise ValueError(f"the style-control fit did not converge in {max_iter} Newton steps (features of very "
+                         f"different scales?); standardize the features (style_features does).")
     return params[:n_models], params[n_models:]
 
 
@@ -114,7 +116,7 @@ def style_control(model_a, model_b=None, outcome=None, *, features, reg=0.5, sca
     (True, [2, 1, 0])
     """
     a, b, score, names = encode_battles(model_a, model_b, outcome)
-    feats = np.ascontiguousarray(np.asarray(features, dtype=np.float64))
+    feats = np.ascontiguousarray(as_real_array(features, "features"))
     if feats.ndim == 1:
         feats = feats[:, None]
     if feats.shape[0] != a.size:

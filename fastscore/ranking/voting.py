@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import family_kernel, map_threads, n_threads
-from .._validation import check_finite
+from .._validation import as_real_array, check_finite
 
 _PREFER = family_kernel("ranking", "preference_counts", "preference counts")
 _KEMENY = family_kernel("ranking", "kemeny_subsets", "exact Kemeny")
@@ -67,10 +67,9 @@ def _check_weights(weights, n, per):
 
 
 def _rank_profile(ranks, weights):
-    from .._validation import refuse_complex
+    from .._validation import as_real_array
 
-    refuse_complex(np.asarray(ranks), "ranks")
-    ranks = np.asarray(ranks, dtype=np.float64)
+    ranks = as_real_array(ranks, "ranks")
     if ranks.ndim != 2 or ranks.shape[0] == 0 or ranks.shape[1] == 0:
         raise ValueError(f"ranks must be a non-empty (voters, items) array, got shape {ranks.shape}.")
     if np.isinf(ranks).any():
@@ -240,7 +239,7 @@ def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="
     >>> aggregate_benchmark(scores).order.tolist(), aggregate_benchmark(scores, method="mean").order.tolist()
     ([0, 1, 2], [1, 0, 2])
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = as_real_array(scores, "scores")
     if scores.ndim != 2 or scores.size == 0:
         raise ValueError(f"scores must be a non-empty (systems, tasks) array, got shape {scores.shape}.")
     if ties not in ("by_index", "tied"):
@@ -296,7 +295,7 @@ def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0
     >>> result.per_metric.tolist(), result.order.tolist()
     ([[0, 1, 2], [0, 1, 2]], [0, 1, 2])
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    scores = as_real_array(scores, "scores")
     if scores.ndim != 3 or scores.size == 0:
         raise ValueError(f"scores must be a non-empty (systems, instances, metrics) array, got shape {scores.shape}.")
     check_finite(scores, "scores")

@@ -213,6 +213,7 @@ def test_box_stability_area_ranges_and_empty():
     assert box_stability_score(both1, both2, area_range="large") == 1.0
     # the 10 x 5 box is small too: its IoU with the 10 x 10 box is 0.5
     assert box_stability_score(both1, both2, area_range="small") == 0.5
-    assert np.isnan(box_stability_score(small, np.zeros((0, 4))))
+    with pytest.raises(ValueError, match="no image has boxes in both sets"):
+        box_stability_score(small, np.zeros((0, 4)))
     with pytest.raises(ValueError, match="area_range"):
         box_stability_score(small, small, area_range="tiny")
