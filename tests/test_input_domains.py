@@ -7,8 +7,8 @@ import pytest
 from fastscore.calibration import BinnedCalibration, debiased_ece, ece, smooth_ece
 from fastscore.compat.fastchat import compute_elo, compute_style_control
 from fastscore.detection import box_iou, linear_sum_assignment
-from fastscore.diversity import EmbeddingVendi, intdiv, similarity_matrix, vendi_bounds, vendi_by_group, vendi_score
-from fastscore.ranking import borda, bradley_terry, bradley_terry_from_counts, elo
+from fastscore.diversity import EmbeddingVendi, approximate_features, intdiv, similarity_matrix, vendi_bounds, vendi_by_group, vendi_score
+from fastscore.ranking import borda, kemeny, bradley_terry, bradley_terry_from_counts, elo
 
 A, B, W = ["a", "b", "a"], ["b", "a", "b"], ["model_a", "model_b", "model_a"]
 X = np.random.default_rng(0).normal(size=(20, 3))
@@ -53,6 +53,16 @@ REFUSED = [
      r"iscrowd\[0\] = nan"),
     ("boxes whose areas overflow", lambda: box_iou([[0, 0, 1e200, 1e200]], [[0, 0, 1, 1]]), ValueError,
      "beyond 1e150"),
+    ("negative Kemeny restarts", lambda: kemeny([[0, 1, 2], [1, 0, 2]], restarts=-1), ValueError,
+     "restarts must be >= 0"),
+    ("a NaN anchor rating", lambda: bradley_terry(A, B, W, regularization=1e-4, anchor={"a": np.nan}), ValueError,
+     "anchor rating of 'a' must be a finite number"),
+    ("a NaN interval level", lambda: bradley_terry(A, B, W, regularization=1e-4, bootstrap=3, ci=np.nan), ValueError,
+     r"ci must be in \(0, 1\)"),
+    ("NaN gamma for random features", lambda: approximate_features(X, gamma=np.nan), ValueError,
+     "gamma must be a finite"),
+    ("a trillion random features", lambda: approximate_features(X, n_components=10 ** 12), ValueError,
+     "n_components must be <= 1,048,576"),
     ("complex costs", lambda: linear_sum_assignment(np.array([[1 + 1j, 2], [3, 4]])), TypeError,
      "cost_matrix holds complex"),
 ]

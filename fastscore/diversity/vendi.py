@@ -34,6 +34,7 @@ METHODS = ("auto", "dual", "primal", "approx")
 CHUNK_ROWS = 8192
 # beyond this n, a dense eigen-solve of an n x n matrix is refused
 MAX_DENSE = 40_000
+MAX_FEATURE_COMPONENTS = 1 << 20  # random features or landmarks per row
 
 
 # ---------------------------------------------------------------- checks
@@ -642,13 +643,19 @@ def approximate_features(X, *, kernel="rbf", gamma=None, n_components=2048, seed
     Other kernels: Nystrom features K_nm K_mm^(-1/2) from ``n_components``
     landmark rows drawn without replacement.
     """
-    n_components = check_positive_int(n_components, "n_components")
+    n_components = check_positive_int(n_components, "n_components", maximum=MAX_FEATURE_COMPONENTS,
+                                      why="the features take n x n_components floats; 2048 to 8192 is typical")
     rng = np.random.default_rng(seed)
     if kernel in ("rbf", "laplacian"):
         X = as_float_array(X, "X", ndim=2)
         check_finite(X, "X")
+        _with_features(X, "X")
         d = X.shape[1]
-        gamma = 1.0 / d if gamma is None else float(gamma)
+        if d == 0:
+            raise ValueError(f"X has no features (shape {X.shape}); pass (n, d) rows with d >= 1.")
+        gamma = 1.0 / d if gamma is None else gamma
+        gamma = check_real(gamma, "gamma", low=0.0, low_open=True,
+                           hint="It is the kernel's inverse length scale, e.g. 1 / d (the default).")
         if kernel == "rbf":
             W = rng.normal(scale=np.sqrt(2.0 * gamma), size=(d, n_components))
         else:

@@ -365,6 +365,7 @@ def _to_scale(theta, names, scale, base, init_rating, anchor):
         if len(anchor) != 1:
             raise ValueError("anchor takes one {model: rating} pair.")
         (model, value), = anchor.items()
+        value = check_real(value, f"anchor rating of {model!r}")
         where = np.flatnonzero(np.asarray(names) == model)
         if where.size == 0:
             raise ValueError(f"anchor model {model!r} is not among the rated models.")

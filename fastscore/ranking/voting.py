@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._config import family_kernel, map_threads, n_threads
-from .._validation import as_real_array, check_finite
+from .._validation import as_real_array, check_finite, check_positive_int
 
 _PREFER = family_kernel("ranking", "preference_counts", "preference counts")
 _KEMENY = family_kernel("ranking", "kemeny_subsets", "exact Kemeny")
@@ -179,6 +179,8 @@ def kemeny(rankings=None, *, ranks=None, weights=None, seed=0, restarts=20, back
     >>> kemeny([[0, 1, 2], [1, 0, 2], [0, 2, 1]]).order.tolist()
     [0, 1, 2]
     """
+    restarts = check_positive_int(restarts, "restarts", minimum=0, maximum=100_000,
+                                  why="each restart is one local search; 20 is the default")
     prefer = preference_matrix(rankings, ranks=ranks, weights=weights, backend=backend)
     m = prefer.shape[0]
     if m <= EXACT_KEMENY_MAX:
