@@ -64,7 +64,10 @@ def load_predictions(path, y_true_key="y_true", y_prob_key="y_prob"):
         return table[:, 0], probs[:, 0] if probs.shape[1] == 1 else probs
     if suffix == ".csv":
         with open(path, newline="") as handle:
-            header = [name.strip() for name in handle.readline().split(",")]
+            first_line = handle.readline()
+        if not first_line.strip():
+            raise ValueError(f"{path} is empty (no header line); write a header such as 'y_true,y_prob' and one row per sample.")
+        header = [name.strip() for name in first_line.split(",")]
         if y_true_key not in header:
             raise ValueError(f"{path} has columns {header} but no {y_true_key!r}; name the label column {y_true_key!r} or pass --y-true.")
         with open(path, newline="") as handle:

@@ -83,6 +83,8 @@ ERROR_MESSAGES = {
     E_BOM: "a UTF-8 byte order mark at the start (json.load refuses it; save the file without it)",
     E_NO_MEMORY: "not enough memory for the records",
 }
+# JSON read so far is valid, but its layout is not a COCO file's
+STRUCTURE_ERRORS = frozenset({E_NOT_ARRAY, E_NOT_OBJECT, E_RECORD_NOT_OBJECT, E_SECTION_NOT_ARRAY, E_TOO_DEEP})
 
 cdef enum:  # what member_key_end matches a key against
     KEY_IGNORED = 0

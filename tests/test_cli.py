@@ -75,6 +75,12 @@ def test_calibration_errors(capsys, files):
     np.savez(files / "nan.npz", y_true=[0, 1], y_prob=[0.2, np.nan])
     code, _, err = run(capsys, "calibration", str(files / "nan.npz"))
     assert code == 2 and "NaN at index 1" in err
+    (files / "empty.csv").write_text("")
+    code, _, err = run(capsys, "calibration", str(files / "empty.csv"))
+    assert code == 2 and "is empty (no header line)" in err
+    (files / "header.csv").write_text("y_true,y_prob\n")
+    code, _, err = run(capsys, "calibration", str(files / "header.csv"))
+    assert code == 2 and "has a header but no rows" in err
     (files / "x.txt").write_text("1,2\n")
     code, _, err = run(capsys, "calibration", str(files / "x.txt"))
     assert code == 2 and ".npz, .npy or .csv" in err

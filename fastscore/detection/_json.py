@@ -68,7 +68,8 @@ def _raise_if_invalid(part, buf, n, where):
         message = _reader.ERROR_MESSAGES.get(part["error"], "not valid JSON")
         if part["error"] == _reader.E_NO_MEMORY:
             raise MemoryError(f"{where}: {message}.")
-        raise ValueError(f"{where}: not valid JSON at {_where(buf, n, part['error_at'])}: {message}.")
+        what = "not laid out as a COCO file" if part["error"] in _reader.STRUCTURE_ERRORS else "not valid JSON"
+        raise ValueError(f"{where}: {what} at {_where(buf, n, part['error_at'])}: {message}.")
 
 
 def _read_chunks(buf, n):

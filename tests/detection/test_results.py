@@ -97,6 +97,31 @@ def test_cli_coco_mismatched_files(tmp_path, capsys):
     assert "not in" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text, message", [
+    ("", "not valid JSON at line 1, column 1 (byte 0): expected a value"),
+    ("[\n", "not valid JSON at line 2, column 1 (byte 2): expected a value"),
+    ('[{"image_id": 1, "bbox": [0, 0, 1', "not valid JSON"),
+    ('{"images": []}', "not laid out as a COCO file at line 1, column 1 (byte 0): a COCO results file"),
+    ("[1, 2]", "not laid out as a COCO file at line 1, column 2 (byte 1): an element that is not"),
+])
+def test_cli_coco_refuses_broken_results_files(tmp_path, capsys, text, message):
+    gt_file, _ = coco_sample_paths()
+    bad = tmp_path / "dt.json"
+    bad.write_text(text)
+    assert main(["coco", gt_file, str(bad)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_coco_refuses_ground_truth_as_results_and_a_broken_ground_truth(tmp_path, capsys):
+    gt_file, dt_file = coco_sample_paths()
+    assert main(["coco", gt_file, gt_file]) == 2
+    assert "a COCO results file must hold one JSON array" in capsys.readouterr().err
+    bad = tmp_path / "gt.json"
+    bad.write_text('{"images": 3}')
+    assert main(["coco", str(bad), dt_file]) == 2
+    assert "'images', 'annotations' and 'categories' must be JSON arrays" in capsys.readouterr().err
+
+
 GT = {"image_id": [1, 1], "category_id": [1, 2], "bbox": [[0, 0, 10, 10], [5, 5, 10, 10]]}
 DT = {"image_id": [1], "category_id": [1], "bbox": [[0, 0, 10, 10]], "score": [0.5]}
 
