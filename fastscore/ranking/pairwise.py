@@ -87,9 +87,16 @@ def _factorize(values):
         uniques, codes = np.unique(np.asarray(values).astype(str), return_inverse=True)
         return codes.astype(np.int64), uniques
     codes, uniques = pd.factorize(np.asarray(values, dtype=object) if not hasattr(values, "dtype") else values)
-    if (codes < 0).any():
-        raise ValueError("a column holds missing values (None/NaN); drop those battles.")
     return codes.astype(np.int64), np.asarray(uniques)
+
+
+def _names_array(column) -> np.ndarray:
+    """A model column as an array; a list mixing strings with NaN or None stays an object array
+    (np.asarray would turn NaN into the string 'nan', a model of that name)."""
+    arr = np.asarray(column)
+    if not hasattr(column, "dtype") and arr.dtype.kind in "US":
+        arr = np.asarray(column, dtype=object)
+    return arr
 
 
 def _column(frame, name):
@@ -142,7 +149,15 @@ def _battle_codes(model_a, model_b=None, outcome=None):
                 names, codes = np.unique(np.concatenate([a_arr, b_arr]), return_inverse=True)
                 a, b = codes[: a_arr.size].astype(np.int64), codes[a_arr.size:].astype(np.int64)
         else:
+            a_arr, b_arr = _names_array(model_a), _names_array(model_b)
+            if a_arr.dtype != b_arr.dtype:  # e.g. floats and strings: concatenated, NaN would read 'nan'
+                a_arr, b_arr = a_arr.astype(object), b_arr.astype(object)
             codes, names = _factorize(np.concatenate([a_arr, b_arr]))
+            if (codes < 0).any():
+                t = int(np.argmax(codes < 0))
+                column, t = ("model_a", t) if t < a_arr.size else ("model_b", t - a_arr.size)
+                raise ValueError(f"{column}[{t}] is a missing model name (None or NaN); drop that battle "
+                                 f"or name the model.")
             a, b = codes[: a_arr.size], codes[a_arr.size:]
     outcome_code, code_score = _outcome_codes(outcome, a.size)
     if a.size == 0:
