@@ -30,7 +30,10 @@ CLASSES = (
     ("nan", False), ("inf", False), ("-inf", False), ("huge", None), ("empty", False), ("scalar", False),
     ("extra axis", False), ("shorter", False), ("complex", False), ("strings", False), ("objects", False),
     ("float16", None), ("non-contiguous", True), ("read-only", True), ("fortran", True),
-)  # float16 may legitimately fail a tolerance (rows summing to 1): a result or a refusal
+    ("uint64", True), ("bool", True),
+)  # float16 may legitimately fail a tolerance (rows summing to 1): a result or a refusal;
+# uint64 and bool apply where the cast is exact (labels, codes, 0/1 values) and must not change the result
+SAME_RESULT = ("non-contiguous", "read-only", "fortran", "uint64", "bool")
 
 
 @dataclasses.dataclass
@@ -86,6 +89,11 @@ def mutate(value, kind, where="middle"):
         return out
     if kind == "fortran":
         return np.asfortranarray(arr) if arr.ndim == 2 else None
+    if kind in ("uint64", "bool"):
+        if arr.size == 0 or arr.dtype.kind not in "biuf" or arr.dtype == (np.uint64 if kind == "uint64" else bool):
+            return None
+        cast = arr.astype(np.uint64 if kind == "uint64" else bool)
+        return cast if np.array_equal(cast.astype(np.float64), arr.astype(np.float64)) else None
     raise ValueError(kind)
 
 
@@ -164,7 +172,7 @@ def check(case: Case, kind: str, where: str = "middle") -> str:
     if status == "ok":
         assert _finite(value), f"{case.name} / {kind}: a non-finite result {value!r}"
         assert valid is not False, f"{case.name} / {kind} ({where}): invalid input gave a silent result {value!r}"
-        if kind in ("non-contiguous", "read-only", "fortran"):
+        if kind in SAME_RESULT:
             base_status, base = outcome(case, dict(case.kwargs))
             assert base_status == "ok" and _same(value, base, 1e-12), f"{case.name} / {kind}: another result"
         if case.backends:

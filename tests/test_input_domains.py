@@ -78,6 +78,12 @@ def test_refused_with_a_clear_error(label, call, error, message):
         call()
 
 
+def test_uint64_model_codes_above_int64_stay_distinct():
+    big = np.array([2 ** 64 - 1, 5, 2 ** 63], dtype=np.uint64)
+    board = elo(big, np.array([5, 2 ** 63, 2 ** 64 - 1], dtype=np.uint64), ["model_a", "tie", "model_b"])
+    assert sorted(int(m) for m in board.models) == [5, 2 ** 63, 2 ** 64 - 1]
+
+
 def test_documented_results_instead_of_overflow():
     # q far beyond the spectrum's range tends to q = inf (1 / max eigenvalue), computed in logs
     assert vendi_score(X, q=1e300) == pytest.approx(vendi_score(X, q=np.inf), rel=1e-12)

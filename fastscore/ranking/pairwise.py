@@ -142,11 +142,13 @@ def _battle_codes(model_a, model_b=None, outcome=None):
         if a_arr.dtype.kind in "iu" and b_arr.dtype.kind in "iu":
             if a_arr.size and (min(a_arr.min(), b_arr.min()) < 0):
                 raise ValueError("integer model codes must be >= 0.")
-            n = int(max(a_arr.max(initial=-1), b_arr.max(initial=-1))) + 1
+            n = max(int(a_arr.max()), int(b_arr.max())) + 1 if a_arr.size else 0  # Python ints: uint64 too
             if n <= 4 * a_arr.size + (1 << 16):
                 names, a, b = np.arange(n), a_arr.astype(np.int64), b_arr.astype(np.int64)
-            else:  # sparse codes (ids up to 2^63): the distinct ones, not an array as long as the largest
-                names, codes = np.unique(np.concatenate([a_arr, b_arr]), return_inverse=True)
+            else:  # sparse codes (ids up to 2^64): the distinct ones, not an array as long as the largest
+                # every code is >= 0, so uint64 holds both columns exactly (int64 with uint64 is float64)
+                names, codes = np.unique(np.concatenate([a_arr.astype(np.uint64), b_arr.astype(np.uint64)]),
+                                         return_inverse=True)
                 a, b = codes[: a_arr.size].astype(np.int64), codes[a_arr.size:].astype(np.int64)
         else:
             a_arr, b_arr = _names_array(model_a), _names_array(model_b)
