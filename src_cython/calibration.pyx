@@ -9,6 +9,7 @@ import numpy as np
 
 from libc.math cimport exp, fabs
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
 ctypedef fused prob_t:
@@ -34,8 +35,31 @@ cdef extern from *:
         memcpy(&a, &ua, 8);
         return a;
     }
+    /* where[0..1] += (a, b) and where[0..3] += (a, b, c, d): one 128-bit load, add and store
+       per pair where the compiler has vector extensions (each lane is the same IEEE addition
+       as the scalar code, so the sums are bit-identical); scalar code elsewhere */
+    #if defined(__GNUC__) || defined(__clang__)
+    typedef double fs_pair __attribute__((vector_size(16)));
+    static inline void fs_add2(double *where, double a, double b) {
+        fs_pair added = {a, b}, current;
+        memcpy(&current, where, 16);
+        current += added;
+        memcpy(where, &current, 16);
+    }
+    #else
+    static inline void fs_add2(double *where, double a, double b) {
+        where[0] += a;
+        where[1] += b;
+    }
+    #endif
+    static inline void fs_add4(double *where, double a, double b, double c, double d) {
+        fs_add2(where, a, b);
+        fs_add2(where + 2, c, d);
+    }
     """
     double fs_select(int condition, double a, double b) nogil
+    void fs_add2(double *where, double a, double b) nogil
+    void fs_add4(double *where, double a, double b, double c, double d) nogil
 
 
 cdef inline Py_ssize_t _bin_index(double p, const double[:, ::1] edges, Py_ssize_t row,
@@ -245,6 +269,10 @@ def splat_chunk(const prob_t[::1] confidence, const label_t[::1] outcome, weight
     cdef Py_ssize_t i, node, last = grid_size - 1, bad = -1
     cdef double p, w, scaled, frac, residual
     cdef Py_ssize_t y
+    # the two rows interleaved, node by node, so that a node's two sums take one vector add
+    cdef double *sums = <double *>calloc(2 * grid_size, sizeof(double))
+    if sums == NULL:
+        raise MemoryError(f"no memory for a smooth-calibration grid of {grid_size} nodes")
     with nogil:
         for i in range(start, stop):
             p = <double>confidence[i]
@@ -259,10 +287,12 @@ def splat_chunk(const prob_t[::1] confidence, const label_t[::1] outcome, weight
                 node = last - 1
             frac = scaled - node
             residual = w * (p - <double>y)
-            out[0, node] += (1.0 - frac) * residual
-            out[0, node + 1] += frac * residual
-            out[1, node] += (1.0 - frac) * w
-            out[1, node + 1] += frac * w
+            fs_add2(sums + 2 * node, (1.0 - frac) * residual, (1.0 - frac) * w)
+            fs_add2(sums + 2 * node + 2, frac * residual, frac * w)
+        for node in range(grid_size):
+            out[0, node] += sums[2 * node]
+            out[1, node] += sums[2 * node + 1]
+    free(sums)
     return bad
 
 
@@ -442,16 +472,57 @@ def cell_moments(const prob_t[::1] confidence, const label_t[::1] outcome, weigh
             a = <Py_ssize_t>(p * scale_a)
             if a >= n_a:
                 a = n_a - 1
-            sums_a[4 * a] += residual
-            sums_a[4 * a + 1] += with_p
-            sums_a[4 * a + 2] += w
-            sums_a[4 * a + 3] += w * p
+            fs_add4(sums_a + 4 * a, residual, with_p, w, w * p)
             if n_b:
                 b = <Py_ssize_t>(p * scale_b)
                 if b >= n_b:
                     b = n_b - 1
-                sums_b[4 * b] += residual
-                sums_b[4 * b + 1] += with_p
-                sums_b[4 * b + 2] += w
-                sums_b[4 * b + 3] += w * p
+                fs_add4(sums_b + 4 * b, residual, with_p, w, w * p)
     return bad
+
+
+def grid_from_moments(const double[:, ::1] moments, Py_ssize_t size):
+    """The (2, size) linear-splat grid from the (cells, 4) moments of a partition into ``cells``
+    cells, ``size - 1`` dividing ``cells``: each node cell k gathers its cells' sums S of
+    w (p - y), w (p - y) p, w, w p; node k gets (k + 1) S0 - (size - 1) S1, node k + 1 gets
+    (size - 1) S1 - k S0 (likewise rows 2, 3 for the weights)."""
+    cdef Py_ssize_t last = size - 1, cells = moments.shape[0], per = cells // last, k, j, c, row
+    cdef double sums[4]
+    cdef double kk, scale = <double>last
+    grid_array = np.zeros((2, size))
+    cdef double[:, ::1] grid = grid_array
+    with nogil:
+        for k in range(last):
+            sums[0] = sums[1] = sums[2] = sums[3] = 0.0
+            for j in range(per):
+                c = k * per + j
+                sums[0] += moments[c, 0]
+                sums[1] += moments[c, 1]
+                sums[2] += moments[c, 2]
+                sums[3] += moments[c, 3]
+            kk = <double>k
+            for row in range(2):
+                grid[row, k] += (kk + 1.0) * sums[2 * row] - scale * sums[2 * row + 1]
+                grid[row, k + 1] += scale * sums[2 * row + 1] - kk * sums[2 * row]
+    return grid_array
+
+
+def interpolated_ece(const double[:, ::1] values, Py_ssize_t n_points, double density_eps):
+    """sum_t |r(t) / d(t)| d(t) / sum_t d(t) over t = linspace(0, 1, n_points), where r and
+    d (+ density_eps) interpolate values[0] and values[1] linearly between the nodes
+    j / (size - 1) (the ECE of a smoothed grid; linspace's points, computed as NumPy does)."""
+    cdef Py_ssize_t size = values.shape[1], last = size - 1, j, node
+    cdef double step = 1.0 / <double>(n_points - 1), t, weight, residual, density
+    cdef double weighted = 0.0, total = 0.0
+    with nogil:
+        for j in range(n_points):
+            t = j * step if j < n_points - 1 else 1.0
+            node = <Py_ssize_t>(t * last)
+            if node > last - 1:
+                node = last - 1
+            weight = (t - <double>node / <double>last) * last
+            residual = values[0, node] * (1.0 - weight) + values[0, node + 1] * weight
+            density = values[1, node] * (1.0 - weight) + values[1, node + 1] * weight + density_eps
+            weighted += fabs(residual / density) * density
+            total += density
+    return weighted / total

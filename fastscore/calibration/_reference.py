@@ -151,3 +151,27 @@ def cell_moments(confidence, outcome, weights, cells):
         out.append(np.stack([np.bincount(cell, weights=v, minlength=c) for v in (residual, residual * p, w, w * p)],
                             axis=1))
     return out, -1
+
+
+def grid_from_moments(moments, size):
+    """The (2, size) splat grid from (cells, 4) cell moments, size - 1 dividing cells: the
+    cells of node cell k summed, then the linear splat of each sum (see cell_moments)."""
+    last = size - 1
+    per_cell = moments.reshape(last, moments.shape[0] // last, 4).sum(axis=1)
+    k = np.arange(last, dtype=np.float64)
+    grid = np.zeros((2, size))
+    for row, (first, second) in enumerate(((0, 1), (2, 3))):
+        grid[row, :-1] += (k + 1.0) * per_cell[:, first] - last * per_cell[:, second]
+        grid[row, 1:] += last * per_cell[:, second] - k * per_cell[:, first]
+    return grid
+
+
+def interpolated_ece(values, n_points, density_eps):
+    """The ECE of a smoothed (residual, density) grid at linspace(0, 1, n_points)."""
+    points = np.linspace(0.0, 1.0, n_points)
+    last = values.shape[1] - 1
+    node = np.clip((points * last).astype(np.int64), 0, last - 1)
+    weight = (points - node / last) * last
+    residual, density = values[:, node] * (1 - weight) + values[:, node + 1] * weight
+    density = density + density_eps
+    return float(np.sum(np.abs(residual / density) * density) / np.sum(density))

@@ -38,6 +38,16 @@ _MOMENTS = Kernel(
     "smooth calibration moments",
     {"cython": "fastscore._cy.calibration:cell_moments", "reference": "fastscore.calibration._reference:cell_moments"},
 )
+_GRID_FROM_MOMENTS = Kernel(
+    "smooth calibration grid from moments",
+    {"cython": "fastscore._cy.calibration:grid_from_moments",
+     "reference": "fastscore.calibration._reference:grid_from_moments"},
+)
+_INTERPOLATED_ECE = Kernel(
+    "smooth ECE of a smoothed grid",
+    {"cython": "fastscore._cy.calibration:interpolated_ece",
+     "reference": "fastscore.calibration._reference:interpolated_ece"},
+)
 DENSITY_EPS = 1e-4
 MIN_SIGMA = 1e-5  # the smallest bandwidth accepted: its grid has 10^6 nodes
 SEARCH_EPS = 1e-3
@@ -120,40 +130,54 @@ def next_fast_len(n: int) -> int:
 class _SmoothedGrid:
     """A splat grid with the FFT of its reflected extension, reused for every sigma."""
 
-    def __init__(self, grid: np.ndarray):
+    def __init__(self, grid: np.ndarray, backend=None):
+        # the evaluations have Cython and reference kernels; backend="numba" evaluates in Cython
+        self.backend = "reference" if requested_backend(backend) == "reference" else None
         self.size = size = grid.shape[1]
         # reflect the grid at 0 and 1, so that no mass leaks out of [0, 1]
         extended = np.concatenate([grid[:, ::-1][:, :-1], grid, grid[:, ::-1][:, 1:]], axis=1)
-        self.n_fft = next_fast_len(extended.shape[1] + size - 1)
-        self.spectrum = np.fft.rfft(extended, self.n_fft, axis=1)
+        # relplot convolves linearly (an FFT of the whole length, 4 size - 3); only the outputs
+        # [first, first + size) are kept, and a circular convolution of length N equals the linear
+        # one there when N >= first + size and N >= 4 size - 3 - first (no wrapped term reaches
+        # them): about 2.5 size. The extension, longer than N, is folded modulo N.
+        first = size - 1 + size // 2
+        self.n_fft = n_fft = next_fast_len(max(first + size, 4 * size - 3 - first))
+        folded = extended[:, :n_fft].copy()
+        tail = extended[:, n_fft:]
+        folded[:, :tail.shape[1]] += tail
+        self.spectrum = np.fft.rfft(folded, n_fft, axis=1)
         self.nodes = np.linspace(0.0, 1.0, size)
         self._ece = {}
 
-    def curve(self, sigma: float, points: np.ndarray):
-        """Smoothed (residual, density) at ``points``; E[p - y | p = t] = residual / density."""
+    def smoothed(self, sigma: float) -> np.ndarray:
+        """(2, size): the grid convolved with the Gaussian of width sigma, at the grid's nodes."""
         size = self.size
         kernel = np.exp(-(self.nodes - 0.5) ** 2 / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
         full = np.fft.irfft(self.spectrum * np.fft.rfft(kernel, self.n_fft), self.n_fft, axis=1)
         # the "valid" part of the convolution starts at size - 1; relplot keeps
         # size values from the middle of it
         first = size - 1 + size // 2
-        residual, density = _interpolate(points, full[:, first:first + size])
+        return np.ascontiguousarray(full[:, first:first + size])
+
+    def curve(self, sigma: float, points: np.ndarray):
+        """Smoothed (residual, density) at ``points``; E[p - y | p = t] = residual / density."""
+        residual, density = _interpolate(points, self.smoothed(sigma))
         return residual, density + DENSITY_EPS
 
     def ece(self, sigma: float) -> float:
         # memoized: the bandwidth search ends on a sigma it has evaluated (relplot evaluates it again)
         if sigma not in self._ece:
-            residual, density = self.curve(sigma, np.linspace(0.0, 1.0, _evaluation_points(sigma)))
-            self._ece[sigma] = float(np.sum(np.abs(residual / density) * density) / np.sum(density))
+            _, interpolated_ece = _INTERPOLATED_ECE.resolve(self.backend)
+            self._ece[sigma] = float(interpolated_ece(self.smoothed(sigma), _evaluation_points(sigma), DENSITY_EPS))
         return self._ece[sigma]
 
 
-def smooth_ece_from_grid(grid: np.ndarray, sigma: float) -> float:
+def smooth_ece_from_grid(grid: np.ndarray, sigma: float, backend=None) -> float:
     """Smooth ECE at bandwidth sigma from a (2, grid_size(sigma)) splat grid."""
-    return _SmoothedGrid(grid).ece(sigma)
+    return _SmoothedGrid(grid, backend).ece(sigma)
 
 
-def _grid_cache(make_grid, make_moments=None):
+def _grid_cache(make_grid, make_moments=None, backend=None):
     """sigma -> the _SmoothedGrid of its grid size, built once per size by make_grid(size).
 
     With ``make_moments`` (the bandwidth search), the second grid size (the
@@ -171,7 +195,7 @@ def _grid_cache(make_grid, make_moments=None):
             if make_moments is not None and grids and not moments:
                 moments.append(make_moments())
             grid = moments[0].grid(size) if moments else None
-            grids[size] = _SmoothedGrid(make_grid(size, sigma) if grid is None else grid)
+            grids[size] = _SmoothedGrid(make_grid(size, sigma) if grid is None else grid, backend)
         return grids[size]
 
     return smoothed
@@ -199,6 +223,7 @@ class _CellMoments:
     CHUNKS = 4  # a fixed number of chunks (each with its own sums): the sums do not depend on the threads
 
     def __init__(self, confidence, outcome, weights, backend=None):
+        self.backend = backend
         name, kernel = _MOMENTS.resolve(backend)
         if name == "reference":
             self.moments, bad = kernel(confidence, outcome, weights, self.CELLS)
@@ -221,17 +246,10 @@ class _CellMoments:
 
     def grid(self, size: int):
         """The (2, size) grid of ``splat_grid``, or None when no partition refines its cells."""
-        last = size - 1
         for cells, moments in zip(self.CELLS, self.moments):
-            if cells % last:
-                continue
-            per_cell = moments.reshape(last, cells // last, 4).sum(axis=1)
-            k = np.arange(last, dtype=np.float64)
-            grid = np.zeros((2, size))
-            for row, (first, second) in enumerate(((0, 1), (2, 3))):
-                grid[row, :-1] += (k + 1.0) * per_cell[:, first] - last * per_cell[:, second]
-                grid[row, 1:] += last * per_cell[:, second] - k * per_cell[:, first]
-            return grid
+            if cells % (size - 1) == 0:
+                _, grid_from_moments = _GRID_FROM_MOMENTS.resolve(self.backend)
+                return grid_from_moments(moments, size)
         return None
 
 
@@ -342,7 +360,7 @@ def smooth_ece(y_true, y_prob, *, sigma=None, return_sigma=False, sample_weight=
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
     smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend),
                            None if sigma is not None or requested_backend(backend) == "numba" else
-                           lambda: _CellMoments(confidence, outcome, weights, backend))
+                           lambda: _CellMoments(confidence, outcome, weights, backend), backend)
     sigma = _bandwidth(smoothed, sigma)
     value = smoothed(sigma).ece(sigma)
     return (value, sigma) if return_sigma else value
@@ -373,7 +391,7 @@ def smooth_calibration_curve(y_true, y_prob, *, sigma=None, points=200, sample_w
     confidence, outcome, weights = _prepare(y_true, y_prob, sample_weight, sum_tol)
     smoothed = _grid_cache(lambda size, _: splat_grid(confidence, outcome, weights, size, backend),
                            None if sigma is not None or requested_backend(backend) == "numba" else
-                           lambda: _CellMoments(confidence, outcome, weights, backend))
+                           lambda: _CellMoments(confidence, outcome, weights, backend), backend)
     sigma = _bandwidth(smoothed, sigma)
     t = np.linspace(0.0, 1.0, check_points(points))
     residual, density = smoothed(sigma).curve(sigma, t)

@@ -153,3 +153,34 @@ def test_cell_moment_grids_equal_the_direct_splat(binary_data, weighted):
         for size in covered:
             direct = splat_grid(p, y, w, size)
             np.testing.assert_allclose(moments.grid(size), direct, rtol=0, atol=1e-11 * np.abs(direct).max())
+
+
+def test_smoothed_grid_evaluations_equal_the_reference(binary_data):
+    """The ECE of a smoothed grid (interpolation at linspace points) and the grid read off cell
+    moments: Cython equals the NumPy reference to rounding; the short circular convolution
+    equals relplot's full-length linear one."""
+    from fastscore._cy import calibration as cy
+    from fastscore.calibration import _reference as ref
+    from fastscore.calibration.smooth import DENSITY_EPS, _CellMoments, _SmoothedGrid, splat_grid
+
+    y, p, w = binary_data
+    for size, cells in ((1281, 0), (3414, 1)):
+        moments = _CellMoments(p, y, w, "reference").moments[cells]
+        np.testing.assert_allclose(cy.grid_from_moments(moments, size), ref.grid_from_moments(moments, size),
+                                   rtol=1e-13, atol=1e-13)
+    grid = splat_grid(p, y, None, 2001)
+    smoothed = _SmoothedGrid(grid)
+    nodes = np.linspace(0.0, 1.0, grid.shape[1])
+    for sigma in (1.0, 0.2, 0.01):
+        values = smoothed.smoothed(sigma)
+        for n_points in (200, 1000, 2001, 3337):
+            assert cy.interpolated_ece(values, n_points, DENSITY_EPS) == pytest.approx(
+                ref.interpolated_ece(values, n_points, DENSITY_EPS), rel=1e-13)
+        # relplot's convolution: np.convolve of the reflected extension with the kernel, its
+        # "valid" middle
+        kernel = np.exp(-(nodes - 0.5) ** 2 / (2 * sigma ** 2)) / (np.sqrt(2 * np.pi) * sigma)
+        size = grid.shape[1]
+        for row in range(2):
+            extended = np.concatenate([grid[row, ::-1][:-1], grid[row], grid[row, ::-1][1:]])
+            direct = np.convolve(extended, kernel)[size - 1 + size // 2:][:size]
+            np.testing.assert_allclose(values[row], direct, rtol=0, atol=1e-12 * np.abs(direct).max())
