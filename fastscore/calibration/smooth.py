@@ -14,6 +14,9 @@ the bandwidth found by ten bisection steps on sigma < smECE(sigma) (sigma =
 """
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 from .._config import Kernel, map_threads, requested_backend
@@ -111,6 +114,7 @@ def _interpolate(points, values):
     return values[..., node] * (1 - weight) + values[..., node + 1] * weight
 
 
+@functools.lru_cache(maxsize=256)
 def next_fast_len(n: int) -> int:
     """The smallest 5-smooth number (2^a 3^b 5^c) >= n: ``scipy.fft.next_fast_len(n, real=True)``,
     a length the FFT factors well, without importing scipy."""
@@ -128,35 +132,64 @@ def next_fast_len(n: int) -> int:
 
 
 class _SmoothedGrid:
-    """A splat grid with the FFT of its reflected extension, reused for every sigma."""
+    """A splat grid with the FFTs of its reflected extension, reused for every sigma.
+
+    relplot convolves the grid, reflected at 0 and 1 (so that no mass leaks out
+    of [0, 1]), with the Gaussian sampled on all ``size`` nodes, by an FFT of the
+    whole linear convolution (4 size - 3). Two shortcuts give the same outputs:
+    a circular convolution of about 2.5 size, long enough that no wrapped term
+    reaches the ``size`` outputs kept (the extension folded modulo its length);
+    and, for a narrow kernel, only its taps within TAIL_SIGMAS standard deviations
+    of the centre, on an extension that long: the taps left out are below 3e-18
+    of the largest, under the rounding of the FFT itself.
+    """
+
+    TAIL_SIGMAS = 9.0
+    REACH_STEP = 32  # reaches rounded up to a multiple: the bandwidths of one grid share a spectrum
 
     def __init__(self, grid: np.ndarray, backend=None):
         # the evaluations have Cython and reference kernels; backend="numba" evaluates in Cython
         self.backend = "reference" if requested_backend(backend) == "reference" else None
-        self.size = size = grid.shape[1]
-        # reflect the grid at 0 and 1, so that no mass leaks out of [0, 1]
-        extended = np.concatenate([grid[:, ::-1][:, :-1], grid, grid[:, ::-1][:, 1:]], axis=1)
-        # relplot convolves linearly (an FFT of the whole length, 4 size - 3); only the outputs
-        # [first, first + size) are kept, and a circular convolution of length N equals the linear
-        # one there when N >= first + size and N >= 4 size - 3 - first (no wrapped term reaches
-        # them): about 2.5 size. The extension, longer than N, is folded modulo N.
-        first = size - 1 + size // 2
-        self.n_fft = n_fft = next_fast_len(max(first + size, 4 * size - 3 - first))
-        folded = extended[:, :n_fft].copy()
-        tail = extended[:, n_fft:]
-        folded[:, :tail.shape[1]] += tail
-        self.spectrum = np.fft.rfft(folded, n_fft, axis=1)
-        self.nodes = np.linspace(0.0, 1.0, size)
+        self.grid = grid
+        self.size = grid.shape[1]
+        self.nodes = np.linspace(0.0, 1.0, self.size)
+        self._spectra = {}  # reach (None: the whole kernel) -> (FFT length, spectrum of the extension)
         self._ece = {}
+
+    def _reach(self, sigma: float):
+        """Kernel taps kept on each side of the centre, or None for all of them."""
+        reach = -(-math.ceil(self.TAIL_SIGMAS * sigma * (self.size - 1)) // self.REACH_STEP) * self.REACH_STEP
+        return reach if 8 * reach <= self.size else None  # else the whole kernel costs about as much
+
+    def _spectrum(self, reach):
+        if reach not in self._spectra:
+            grid, size = self.grid, self.size
+            if reach is None:
+                extended = np.concatenate([grid[:, ::-1][:, :-1], grid, grid[:, ::-1][:, 1:]], axis=1)
+                # relplot keeps the outputs [first, first + size) of the linear convolution; a
+                # circular one of length N equals it there when N >= first + size and
+                # N >= 4 size - 3 - first
+                first = size - 1 + size // 2
+                n_fft = next_fast_len(max(first + size, 4 * size - 3 - first))
+                folded = extended[:, :n_fft].copy()
+                tail = extended[:, n_fft:]
+                folded[:, :tail.shape[1]] += tail
+            else:  # the grid with ``reach`` reflected nodes on each side: grid[r], ..., grid[1] on the left
+                folded = np.concatenate([grid[:, reach:0:-1], grid, grid[:, size - 2:size - 2 - reach:-1]], axis=1)
+                n_fft = next_fast_len(size + 4 * reach)  # the whole linear convolution: no wrapped term
+            self._spectra[reach] = n_fft, np.fft.rfft(folded, n_fft, axis=1)
+        return self._spectra[reach]
 
     def smoothed(self, sigma: float) -> np.ndarray:
         """(2, size): the grid convolved with the Gaussian of width sigma, at the grid's nodes."""
         size = self.size
-        kernel = np.exp(-(self.nodes - 0.5) ** 2 / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
-        full = np.fft.irfft(self.spectrum * np.fft.rfft(kernel, self.n_fft), self.n_fft, axis=1)
-        # the "valid" part of the convolution starts at size - 1; relplot keeps
-        # size values from the middle of it
-        first = size - 1 + size // 2
+        reach = self._reach(sigma)
+        n_fft, spectrum = self._spectrum(reach)
+        # relplot's kernel: the Gaussian at node - 0.5 for every node; its centre tap is size // 2
+        taps = self.nodes if reach is None else self.nodes[size // 2 - reach:size // 2 + reach + 1]
+        kernel = np.exp(-(taps - 0.5) ** 2 / (2 * sigma**2)) / (np.sqrt(2 * np.pi) * sigma)
+        full = np.fft.irfft(spectrum * np.fft.rfft(kernel, n_fft), n_fft, axis=1)
+        first = size - 1 + size // 2 if reach is None else 2 * reach
         return np.ascontiguousarray(full[:, first:first + size])
 
     def curve(self, sigma: float, points: np.ndarray):

@@ -157,8 +157,8 @@ def test_cell_moment_grids_equal_the_direct_splat(binary_data, weighted):
 
 def test_smoothed_grid_evaluations_equal_the_reference(binary_data):
     """The ECE of a smoothed grid (interpolation at linspace points) and the grid read off cell
-    moments: Cython equals the NumPy reference to rounding; the short circular convolution
-    equals relplot's full-length linear one."""
+    moments: Cython equals the NumPy reference to rounding; the short circular convolutions (the
+    whole kernel, and a narrow kernel's taps within 9 sigma) equal relplot's full linear one."""
     from fastscore._cy import calibration as cy
     from fastscore.calibration import _reference as ref
     from fastscore.calibration.smooth import DENSITY_EPS, _CellMoments, _SmoothedGrid, splat_grid
@@ -171,7 +171,8 @@ def test_smoothed_grid_evaluations_equal_the_reference(binary_data):
     grid = splat_grid(p, y, None, 2001)
     smoothed = _SmoothedGrid(grid)
     nodes = np.linspace(0.0, 1.0, grid.shape[1])
-    for sigma in (1.0, 0.2, 0.01):
+    assert smoothed._reach(1.0) is None and smoothed._reach(0.004) is not None  # both forms below
+    for sigma in (1.0, 0.2, 0.01, 0.004):
         values = smoothed.smoothed(sigma)
         for n_points in (200, 1000, 2001, 3337):
             assert cy.interpolated_ece(values, n_points, DENSITY_EPS) == pytest.approx(
