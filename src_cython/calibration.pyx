@@ -449,16 +449,18 @@ def combine_sorted_parts(const double[:, ::1] results, const double[:, ::1] bin_
 
 
 def cell_moments(const prob_t[::1] confidence, const label_t[::1] outcome, weights, Py_ssize_t start,
-                 Py_ssize_t stop, double[:, ::1] first, double[:, ::1] second):
-    """Add rows [start, stop) into the moments of two uniform partitions of [0, 1] (``second``
-    may have no rows): first[c] and second[c] += (w (p - y), w (p - y) p, w, w p) for the cell
-    c = int(p * cells) (p = 1 in the last cell) of each. Returns the index of a bad row or -1."""
+                 Py_ssize_t stop, double[:, ::1] first, double[:, ::1] second, double[:, ::1] third):
+    """Add rows [start, stop) into the moments of three uniform partitions of [0, 1]: each
+    partition's row c += (w (p - y), w (p - y) p, w, w p) for its cell c = int(p * cells)
+    (p = 1 in the last cell). Returns the index of a bad row or -1."""
     cdef bint weighted = weights is not None
     cdef const double[::1] w_view = weights if weighted else _NO_WEIGHTS
-    cdef Py_ssize_t i, a, b, y, bad = -1, n_a = first.shape[0], n_b = second.shape[0]
-    cdef double p, w, residual, with_p, scale_a = <double>n_a, scale_b = <double>n_b
+    cdef Py_ssize_t i, a, b, c, y, bad = -1
+    cdef Py_ssize_t n_a = first.shape[0], n_b = second.shape[0], n_c = third.shape[0]
+    cdef double p, w, residual, with_p, scale_a = <double>n_a, scale_b = <double>n_b, scale_c = <double>n_c
     cdef double *sums_a = &first[0, 0]
-    cdef double *sums_b = &second[0, 0] if n_b else NULL
+    cdef double *sums_b = &second[0, 0]
+    cdef double *sums_c = &third[0, 0]
     with nogil:
         for i in range(start, stop):
             p = <double>confidence[i]
@@ -472,12 +474,15 @@ def cell_moments(const prob_t[::1] confidence, const label_t[::1] outcome, weigh
             a = <Py_ssize_t>(p * scale_a)
             if a >= n_a:
                 a = n_a - 1
+            b = <Py_ssize_t>(p * scale_b)
+            if b >= n_b:
+                b = n_b - 1
+            c = <Py_ssize_t>(p * scale_c)
+            if c >= n_c:
+                c = n_c - 1
             fs_add4(sums_a + 4 * a, residual, with_p, w, w * p)
-            if n_b:
-                b = <Py_ssize_t>(p * scale_b)
-                if b >= n_b:
-                    b = n_b - 1
-                fs_add4(sums_b + 4 * b, residual, with_p, w, w * p)
+            fs_add4(sums_b + 4 * b, residual, with_p, w, w * p)
+            fs_add4(sums_c + 4 * c, residual, with_p, w, w * p)
     return bad
 
 

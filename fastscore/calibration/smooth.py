@@ -213,11 +213,10 @@ def smooth_ece_from_grid(grid: np.ndarray, sigma: float, backend=None) -> float:
 def _grid_cache(make_grid, make_moments=None, backend=None):
     """sigma -> the _SmoothedGrid of its grid size, built once per size by make_grid(size).
 
-    With ``make_moments`` (the bandwidth search), the second grid size (the
-    search has left the bandwidths of the first grid, 1001 nodes for every
-    sigma >= 0.01) comes from one pass that adds :class:`_CellMoments`, from
-    which six of the nine finer sizes the search can visit follow without
-    reading the samples again.
+    With ``make_moments`` (the bandwidth search), the first grid comes with
+    :class:`_CellMoments`: one pass over the samples, from which the first grid
+    (1001 nodes, every sigma >= 0.01) and six of the nine finer sizes the search
+    can visit follow.
     """
     grids = {}
     moments = []
@@ -225,7 +224,7 @@ def _grid_cache(make_grid, make_moments=None, backend=None):
     def smoothed(sigma):
         size = grid_size(sigma)
         if size not in grids:
-            if make_moments is not None and grids and not moments:
+            if make_moments is not None and not moments:
                 moments.append(make_moments())
             grid = moments[0].grid(size) if moments else None
             grids[size] = _SmoothedGrid(make_grid(size, sigma) if grid is None else grid, backend)
@@ -241,18 +240,20 @@ class _CellMoments:
     splat gives node k the sum of w (p - y) ((k + 1) - p / h) and node k + 1
     that of w (p - y) (p / h - k): linear in the sums of w (p - y) and of
     w (p - y) p over the cell's samples (likewise for the weights). One pass
-    adds these four moments over two partitions of [0, 1], into 10240 and 3413
-    cells; a grid whose size - 1 divides one of them is the sum of its cells'
-    moments: after its first grid (1001 nodes), relplot's bandwidth search reads
-    the samples once for its grids of 1025, 1281, 2049, 2561, 3414 and 5121
-    nodes (the path of well-calibrated data from about 10^6 samples on), and
-    once more for each other size it visits (1139, 1464 or 1707 nodes, at most
-    two of them). The splat is continuous in p, so a sample within rounding of
-    a cell edge moves a grid by rounding only (the grids equal the direct
-    splat to about 1e-12 relative).
+    adds these four moments over three partitions of [0, 1], into 1000, 10240
+    and 3413 cells; a grid whose size - 1 divides one of them is the sum of its
+    cells' moments. relplot's bandwidth search then reads the samples once for
+    its first grid (1001 nodes) and its grids of 1025, 1281, 2049, 2561, 3414
+    and 5121 nodes (the path of well-calibrated data from about 10^6 samples
+    on), and once more for each other size it visits (1139, 1464 or 1707 nodes,
+    at most two of them). Miscalibrated data, whose search ends on the first
+    grid, pays for the finer partitions (four vector adds per sample) to spare
+    the well-calibrated a second pass. The splat is continuous in p, so a sample
+    within rounding of a cell edge moves a grid by rounding only (the grids
+    equal the direct splat to about 1e-12 relative).
     """
 
-    CELLS = (10240, 3413)
+    CELLS = (1000, 10240, 3413)
     CHUNKS = 4  # a fixed number of chunks (each with its own sums): the sums do not depend on the threads
 
     def __init__(self, confidence, outcome, weights, backend=None):
