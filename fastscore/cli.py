@@ -381,7 +381,8 @@ def _cmd_bench(args) -> int:
     if args.json:
         bench.save(rows, args.json)
     if args.compare:
-        problems = bench.compare(rows, args.compare, bench.parse_fraction(args.max_regression))
+        problems = bench.confirmed_regressions(rows, args.compare, bench.parse_fraction(args.max_regression),
+                                                mode=mode)
         for problem in problems:
             print(f"REGRESSION: {problem}", file=sys.stderr)
         return 1 if problems else 0
@@ -629,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also time each side in a fresh process with an empty JIT cache (import + first call)")
     bench.add_argument("--scaling", action="store_true", help="time fastscore at growing sizes (with --full up to 10^8 predictions, 10^7 battles, 5,000 COCO images, 10^6 Vendi samples); print log-log slopes")
     bench.add_argument("--json", metavar="FILE", help="save the rows (ratios included) as JSON")
-    bench.add_argument("--compare", metavar="BASELINE", help="a saved --json run: exit 1 if a ratio regressed")
+    bench.add_argument("--compare", metavar="BASELINE", help="a saved --json run: exit 1 if a ratio regressed in two runs or the numbers stopped agreeing")
     bench.add_argument("--max-regression", default="15%", help="allowed fall of a ratio (default 15%%)")
     bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     bench.add_argument("--memory", action="store_true", help="also the peak extra memory of each side (slower)")

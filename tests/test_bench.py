@@ -125,3 +125,28 @@ def test_full_sizes_are_those_the_help_and_docstring_state():
     coco = [v for k, v in sizes.items() if k.startswith("COCO")]
     assert sorted(set(coco)) == [2000, 5000] and "2,000 and 5,000 COCO images" in text
     assert "10^7 predictions for the binned" in bench.FULL_SIZES
+
+
+def test_regression_gate_measures_a_flagged_kernel_twice(tmp_path, quick_rows, monkeypatch):
+    row = next(r for r in quick_rows if r.family == "calibration" and r.ratio is not None)
+    path = tmp_path / "base.json"
+    data = {"rows": [{**vars(row), "ratio": row.ratio * 100.0}]}  # a baseline no run can reach
+    path.write_text(json.dumps(data))
+    # measured again for real: still 100x short, so it fails and says it was measured twice
+    problems = bench.confirmed_regressions([row], path, 0.15, mode="quick")
+    assert len(problems) == 1 and problems[0].endswith("(measured twice)") and row.kernel in problems[0]
+    # a second run that reaches the baseline clears the first one
+    calls = []
+
+    def second_run(families, *, mode, kernels):
+        calls.append((families, kernels))
+        return [bench.Row(**{**vars(row), "ratio": row.ratio * 100.0})]
+
+    monkeypatch.setattr(bench, "run", second_run)
+    assert bench.confirmed_regressions([row], path, 0.15, mode="quick") == []
+    assert calls == [(["calibration"], {("calibration", row.kernel)})]
+    # numbers that stop agreeing fail at once, with no second run
+    calls.clear()
+    broken = bench.Row(**{**vars(row), "agreed": False})
+    assert "no longer give the same numbers" in bench.confirmed_regressions([broken], path, 0.15)[0]
+    assert calls == []
