@@ -1,0 +1,541 @@
+# cython: language_level=3
+"""Cython kernels of the mask functions (``fastscore._cy.masks``).
+
+A set of run-length encoded (RLE) masks is two arrays: ``counts`` (uint32,
+every RLE's runs one after the other, column-major, the first run of zeros)
+and ``starts`` (int64, RLE i is ``counts[starts[i]:starts[i + 1]]``), with
+the heights and widths beside them. The kernels follow the arithmetic of
+pycocotools' ``maskApi.c`` operation for operation (unsigned 32-bit runs and
+areas, C's truncating double-to-int casts, the same sort and the same
+zero-run rules), so that the strings, areas, boxes and IoUs are identical;
+the reference implementations are in ``fastscore/detection/_reference.py``.
+The callers validate the inputs first (see ``fastscore/detection/masks.py``):
+counts that add up to h * w where a kernel walks two RLEs together, finite
+polygon coordinates within bounds; the kernels release the GIL.
+"""
+import numpy as np
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from libc.math cimport ceil, floor
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdlib cimport free, malloc, qsort
+from libc.string cimport memset
+
+ctypedef unsigned int uint
+
+
+cdef void *allocate(size_t size) noexcept nogil:
+    return malloc(size if size > 0 else 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# runs and their compressed strings
+
+cdef Py_ssize_t runs_of(const uint8_t *mask, Py_ssize_t a, uint *counts) noexcept nogil:
+    """The runs of one column-major mask of a values: a new run at every change of byte value
+    (a mask of 0/1 alternates), the first run of zeros (possibly empty)."""
+    cdef Py_ssize_t j, k = 0
+    cdef uint c = 0
+    cdef uint8_t previous = 0
+    for j in range(a):
+        if mask[j] != previous:
+            counts[k] = c
+            k += 1
+            c = 0
+            previous = mask[j]
+        c += 1
+    counts[k] = c
+    return k + 1
+
+
+cdef Py_ssize_t string_of(const uint *counts, Py_ssize_t m, char *s) noexcept nogil:
+    """COCO's compressed string: each run (from the fourth on, its difference to the run two
+    before) in 5-bit groups, least significant first, 0x20 marks "more groups follow",
+    the characters offset by 48. Returns the length written (at most 7 per run)."""
+    cdef Py_ssize_t i, p = 0
+    cdef int64_t x
+    cdef bint more
+    cdef char c
+    for i in range(m):
+        x = <int64_t>counts[i]
+        if i > 2:
+            x -= <int64_t>counts[i - 2]
+        more = True
+        while more:
+            c = <char>(x & 0x1f)
+            x >>= 5  # arithmetic shift: a negative difference ends in a run of 1 bits
+            more = (x != -1) if (c & 0x10) else (x != 0)
+            if more:
+                c |= 0x20
+            s[p] = c + 48
+            p += 1
+    return p
+
+
+cdef Py_ssize_t counts_of_string(const char *s, Py_ssize_t length, uint *counts, Py_ssize_t *bad) noexcept nogil:
+    """Runs of a compressed string (the inverse of string_of); -1 with ``bad`` set to the
+    position of a character outside '0'..'o' or of a run cut off at the end of the string."""
+    cdef Py_ssize_t m = 0, p = 0, k
+    cdef int64_t x
+    cdef int c
+    cdef bint more
+    while p < length:
+        x = 0
+        k = 0
+        more = True
+        while more:
+            if p >= length:
+                bad[0] = length
+                return -1
+            c = <int>(<uint8_t>s[p]) - 48
+            if c < 0 or c > 63:
+                bad[0] = p
+                return -1
+            # pycocotools shifts a C int: 32-bit arithmetic, the shift count taken mod 32 as
+            # the hardware does (only runs of 2^29 pixels or more need a 7th group)
+            x |= <int64_t>(<int32_t>(<uint32_t>(c & 0x1f) << ((5 * k) & 31)))
+            more = (c & 0x20) != 0
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= <int64_t>(<int32_t>(<uint32_t>0xffffffff << ((5 * k) & 31)))
+        if m > 2:
+            x += <int64_t>counts[m - 2]
+        counts[m] = <uint>x
+        m += 1
+    return m
+
+
+def encode_masks(const uint8_t[::1] flat, Py_ssize_t a, Py_ssize_t lo, Py_ssize_t hi):
+    """Compressed strings of masks lo..hi of ``flat`` (mask i is flat[i * a:(i + 1) * a],
+    column-major): a list of bytes."""
+    cdef uint *counts = <uint *>allocate(sizeof(uint) * (a + 1))
+    cdef char *text = <char *>allocate(7 * (a + 1) + 1)
+    cdef Py_ssize_t i, m, length
+    out = []
+    if counts == NULL or text == NULL:
+        free(counts)
+        free(text)
+        raise MemoryError()
+    try:
+        for i in range(lo, hi):
+            with nogil:
+                m = runs_of(&flat[0] + i * a if a > 0 else NULL, a, counts)
+                length = string_of(counts, m, text)
+            out.append(PyBytes_FromStringAndSize(text, length))
+    finally:
+        free(counts)
+        free(text)
+    return out
+
+
+def strings_of_counts(const uint32_t[::1] counts, const int64_t[::1] starts, Py_ssize_t lo, Py_ssize_t hi):
+    """Compressed strings of RLEs lo..hi: a list of bytes."""
+    cdef Py_ssize_t i, longest = 0, length
+    for i in range(lo, hi):
+        longest = max(longest, starts[i + 1] - starts[i])
+    cdef char *text = <char *>allocate(7 * longest + 1)
+    if text == NULL:
+        raise MemoryError()
+    out = []
+    try:
+        for i in range(lo, hi):
+            with nogil:
+                length = string_of(<const uint *>&counts[0] + starts[i] if starts[i + 1] > starts[i] else NULL,
+                                   starts[i + 1] - starts[i], text)
+            out.append(PyBytes_FromStringAndSize(text, length))
+    finally:
+        free(text)
+    return out
+
+
+def counts_of_strings(list strings):
+    """Runs of compressed strings (a list of bytes): (counts, starts, bad_index, bad_position),
+    bad_index -1 when every string is well formed."""
+    cdef Py_ssize_t n = len(strings), i, total = 0, m
+    cdef Py_ssize_t bad = -1
+    cdef bytes s
+    for i in range(n):
+        s = strings[i]  # a TypeError unless bytes
+        if s is None:
+            raise TypeError(f"RLE {i}: counts must be bytes, got None.")
+        total += PyBytes_GET_SIZE(s)
+    counts = np.empty(total, dtype=np.uint32)
+    starts = np.empty(n + 1, dtype=np.int64)
+    cdef uint32_t[::1] c = counts
+    cdef int64_t[::1] st = starts
+    cdef uint *base = <uint *>&c[0] if total > 0 else NULL
+    st[0] = 0
+    for i in range(n):
+        s = strings[i]
+        m = counts_of_string(PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s), base + st[i] if base != NULL else NULL, &bad)
+        if m < 0:
+            return counts, starts, i, bad
+        st[i + 1] = st[i] + m
+    return counts[:st[n]], starts, -1, -1
+
+
+# ---------------------------------------------------------------------------------------------
+# masks, areas, boxes
+
+def decode_counts(const uint32_t[::1] counts, const int64_t[::1] starts, Py_ssize_t a, Py_ssize_t lo,
+                  Py_ssize_t hi, uint8_t[::1] out):
+    """Masks lo..hi into ``out`` (mask i at out[i * a:(i + 1) * a], column-major); every RLE's
+    counts add up to a (checked by the caller)."""
+    cdef Py_ssize_t i, j, p
+    cdef uint8_t value
+    with nogil:
+        for i in range(lo, hi):
+            p = i * a
+            value = 0
+            for j in range(starts[i], starts[i + 1]):
+                if counts[j]:
+                    memset(&out[p], value, counts[j])
+                    p += counts[j]
+                value = 1 - value
+
+
+def rle_areas(const uint32_t[::1] counts, const int64_t[::1] starts, uint32_t[::1] out):
+    """Foreground pixels of each RLE: the sum of its odd runs, in uint32 as pycocotools."""
+    cdef Py_ssize_t i, j
+    cdef uint area
+    with nogil:
+        for i in range(out.shape[0]):
+            area = 0
+            for j in range(starts[i] + 1, starts[i + 1], 2):
+                area += counts[j]
+            out[i] = area
+
+
+cdef Py_ssize_t bbox_of(const uint *counts, Py_ssize_t m, uint h, uint w, double *bb) noexcept nogil:
+    """pycocotools' rleToBbox (the release's version: the rows of every foreground run, a run
+    across columns spanning the whole height); -1 if h == 0 with foreground runs."""
+    cdef uint xs = w, ys = h, xe = 0, ye = 0, cc = 0, start, y_start, x_start, y_end, x_end
+    cdef Py_ssize_t j
+    m = (m // 2) * 2
+    if m == 0:
+        bb[0] = bb[1] = bb[2] = bb[3] = 0
+        return 0
+    for j in range(m):
+        start = cc
+        cc += counts[j]
+        if j % 2 == 0 or counts[j] == 0:
+            continue
+        if h == 0:
+            return -1
+        y_start = start % h
+        x_start = (start - y_start) // h
+        y_end = (cc - 1) % h
+        x_end = (cc - 1 - y_end) // h
+        xs = min(xs, x_start)
+        xe = max(xe, x_end)
+        if x_start < x_end:
+            ys = 0
+            ye = h - 1
+        else:
+            ys = min(ys, y_start)
+            ye = max(ye, y_end)
+    bb[0] = xs
+    bb[2] = <uint>(xe - xs + 1)
+    bb[1] = ys
+    bb[3] = <uint>(ye - ys + 1)
+    return 0
+
+
+def rle_bboxes(const uint32_t[::1] counts, const int64_t[::1] starts, const int64_t[::1] heights,
+               const int64_t[::1] widths, double[:, ::1] out):
+    """xywh boxes of the RLEs into ``out``; -1, or the index of an RLE of height 0 with
+    foreground runs (pycocotools divides by zero there)."""
+    cdef Py_ssize_t i
+    cdef Py_ssize_t bad = -1
+    with nogil:
+        for i in range(out.shape[0]):
+            if bbox_of(<const uint *>&counts[0] + starts[i] if starts[i + 1] > starts[i] else NULL,
+                       starts[i + 1] - starts[i], <uint>heights[i], <uint>widths[i], &out[i, 0]) < 0:
+                bad = i
+                break
+    return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# IoU and merge: two RLEs walked together
+
+cdef double iou_of(const uint *d, Py_ssize_t kd, const uint *g, Py_ssize_t kg, bint crowd) noexcept nogil:
+    # intersection and union in uint32 as pycocotools; a crowd region divides by the
+    # detection's area; no intersection gives 0 / 1
+    cdef uint c, cd = d[0], cg = g[0], ct = 1, inter = 0, union = 0
+    cdef Py_ssize_t a = 1, b = 1, j
+    cdef bint vd = False, vg = False
+    while ct > 0:
+        c = min(cd, cg)
+        if vd or vg:
+            union += c
+            if vd and vg:
+                inter += c
+        ct = 0
+        cd -= c
+        if not cd and a < kd:
+            cd = d[a]
+            a += 1
+            vd = not vd
+        ct += cd
+        cg -= c
+        if not cg and b < kg:
+            cg = g[b]
+            b += 1
+            vg = not vg
+        ct += cg
+    if inter == 0:
+        union = 1
+    elif crowd:
+        union = 0
+        for j in range(1, kd, 2):
+            union += d[j]
+    return <double>inter / <double>union
+
+
+def rle_iou(const uint32_t[::1] dt_counts, const int64_t[::1] dt_starts, const int64_t[::1] dt_h,
+            const int64_t[::1] dt_w, const double[:, ::1] dt_box, const uint32_t[::1] gt_counts,
+            const int64_t[::1] gt_starts, const int64_t[::1] gt_h, const int64_t[::1] gt_w,
+            const double[:, ::1] gt_box, const uint8_t[::1] crowd, Py_ssize_t g_lo, Py_ssize_t g_hi,
+            double[::1] out):
+    """pycocotools' rleIou for ground truths g_lo..g_hi: out[g * m + d] (m detections; the
+    caller reads out as an (m, n) column-major matrix). Pairs whose boxes (rle_bboxes) do not
+    overlap are 0 without a walk, pairs of different image sizes -1; each RLE has at least one
+    run and its runs add up to h * w (checked by the caller)."""
+    cdef Py_ssize_t m = dt_box.shape[0], g, d
+    cdef double w, h
+    with nogil:
+        for g in range(g_lo, g_hi):
+            for d in range(m):
+                out[g * m + d] = 0.0
+                # the box pre-filter of bbIou: boxes of integers, so IoU > 0 iff they overlap
+                w = min(dt_box[d, 2] + dt_box[d, 0], gt_box[g, 2] + gt_box[g, 0]) - max(dt_box[d, 0], gt_box[g, 0])
+                if w <= 0:
+                    continue
+                h = min(dt_box[d, 3] + dt_box[d, 1], gt_box[g, 3] + gt_box[g, 1]) - max(dt_box[d, 1], gt_box[g, 1])
+                if h <= 0:
+                    continue
+                if dt_h[d] != gt_h[g] or dt_w[d] != gt_w[g]:
+                    out[g * m + d] = -1.0
+                    continue
+                out[g * m + d] = iou_of(<const uint *>&dt_counts[dt_starts[d]], dt_starts[d + 1] - dt_starts[d],
+                                        <const uint *>&gt_counts[gt_starts[g]], gt_starts[g + 1] - gt_starts[g],
+                                        crowd[g] != 0)
+
+
+def merge_rles(const uint32_t[::1] counts, const int64_t[::1] starts, bint intersect):
+    """pycocotools' rleMerge of n >= 2 RLEs of one size (union, or intersection with
+    ``intersect``), keeping the zero-length runs its walk produces; each RLE has at least one
+    run and its runs add up to h * w (checked by the caller). Returns the merged counts."""
+    cdef Py_ssize_t n = starts.shape[0] - 1, i, ka, kb, a, b, m, longest = 0
+    for i in range(n):
+        longest = max(longest, starts[i + 1] - starts[i])
+    # the walk emits at most one run per run read: the result so far plus the next RLE
+    cdef Py_ssize_t size = <Py_ssize_t>(starts[n] - starts[0]) + 1
+    cdef uint *merged = <uint *>allocate(sizeof(uint) * size)
+    cdef uint *previous = <uint *>allocate(sizeof(uint) * size)
+    cdef uint *swap
+    cdef const uint *B
+    cdef uint c, ca, cb, cc, ct
+    cdef bint v, va, vb, vp
+    if merged == NULL or previous == NULL:
+        free(merged)
+        free(previous)
+        raise MemoryError()
+    with nogil:
+        m = starts[1] - starts[0]
+        for a in range(m):
+            merged[a] = counts[starts[0] + a]
+        for i in range(1, n):
+            swap = previous
+            previous = merged
+            merged = swap
+            ka = m
+            B = <const uint *>&counts[starts[i]]
+            kb = starts[i + 1] - starts[i]
+            ca = previous[0]
+            cb = B[0]
+            v = va = vb = False
+            m = 0
+            a = b = 1
+            cc = 0
+            ct = 1
+            while ct > 0:
+                c = min(ca, cb)
+                cc += c
+                ct = 0
+                ca -= c
+                if not ca and a < ka:
+                    ca = previous[a]
+                    a += 1
+                    va = not va
+                ct += ca
+                cb -= c
+                if not cb and b < kb:
+                    cb = B[b]
+                    b += 1
+                    vb = not vb
+                ct += cb
+                vp = v
+                v = (va and vb) if intersect else (va or vb)
+                if v != vp or ct == 0:
+                    merged[m] = cc
+                    m += 1
+                    cc = 0
+    result = np.empty(m, dtype=np.uint32)
+    cdef uint32_t[::1] r = result
+    for a in range(m):
+        r[a] = merged[a]
+    free(merged)
+    free(previous)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# polygons
+
+cdef int compare_uint(const void *a, const void *b) noexcept nogil:
+    cdef uint c = (<const uint *>a)[0], d = (<const uint *>b)[0]
+    return 1 if c > d else (-1 if c < d else 0)
+
+
+cdef Py_ssize_t outline_length(const double *xy, Py_ssize_t k) noexcept nogil:
+    """Points of the upsampled outline (what rasterising allocates), in 64 bits."""
+    cdef Py_ssize_t j, m = 0
+    cdef int x0, y0, x1, y1
+    for j in range(k):
+        x0 = <int>(5.0 * xy[2 * j] + .5)
+        y0 = <int>(5.0 * xy[2 * j + 1] + .5)
+        x1 = <int>(5.0 * xy[2 * ((j + 1) % k)] + .5)
+        y1 = <int>(5.0 * xy[2 * ((j + 1) % k) + 1] + .5)
+        m += max(abs(x0 - x1), abs(y0 - y1)) + 1
+    return m
+
+
+def polygon_outline_length(const double[::1] xy):
+    """Points the rasterisation of a polygon (x0, y0, x1, y1, ...) walks, so that the caller can
+    refuse outlines too long to hold."""
+    return outline_length(&xy[0], xy.shape[0] // 2) if xy.shape[0] >= 2 else 0
+
+
+cdef Py_ssize_t rasterise(const double *xy, Py_ssize_t k, uint h, uint w, int *x, int *y, int *u, int *v,
+                          uint *a, uint *out) noexcept nogil:
+    """pycocotools' rleFrPoly into ``out`` (returns the number of runs). Work arrays: x, y of
+    k + 1, u, v, a of the outline length + 1."""
+    cdef Py_ssize_t j, m = 0, n
+    cdef int xs, xe, ys, ye, dx, dy, t, d
+    cdef bint flip
+    cdef double s, xd, yd
+    cdef uint previous, value
+    # upsample by 5 and walk the outline densely (C's truncating casts, as pycocotools)
+    for j in range(k):
+        x[j] = <int>(5.0 * xy[2 * j] + .5)
+    x[k] = x[0]
+    for j in range(k):
+        y[j] = <int>(5.0 * xy[2 * j + 1] + .5)
+    y[k] = y[0]
+    for j in range(k):
+        xs = x[j]
+        xe = x[j + 1]
+        ys = y[j]
+        ye = y[j + 1]
+        dx = abs(xe - xs)
+        dy = abs(ys - ye)
+        flip = (dx >= dy and xs > xe) or (dx < dy and ys > ye)
+        if flip:
+            t = xs
+            xs = xe
+            xe = t
+            t = ys
+            ys = ye
+            ye = t
+        # a repeated vertex (dx = dy = 0) gives 0 / 0 = NaN here, and its one point takes C's
+        # cast of NaN, as in pycocotools on the same machine
+        s = (<double>(ye - ys) / dx) if dx >= dy else (<double>(xe - xs) / dy)
+        if dx >= dy:
+            for d in range(dx + 1):
+                t = dx - d if flip else d
+                u[m] = t + xs
+                v[m] = <int>(ys + s * t + .5)
+                m += 1
+        else:
+            for d in range(dy + 1):
+                t = dy - d if flip else d
+                v[m] = t + ys
+                u[m] = <int>(xs + s * t + .5)
+                m += 1
+    # the points where the outline crosses a pixel column's centre, downsampled
+    n = m
+    m = 0
+    for j in range(1, n):
+        if u[j] != u[j - 1]:
+            xd = <double>(u[j] if u[j] < u[j - 1] else u[j] - 1)
+            xd = (xd + .5) / 5.0 - .5
+            if floor(xd) != xd or xd < 0 or xd > <double>(<size_t>w - 1):
+                continue
+            yd = <double>(v[j] if v[j] < v[j - 1] else v[j - 1])
+            yd = (yd + .5) / 5.0 - .5
+            if yd < 0:
+                yd = 0
+            elif yd > <double>(<size_t>h):
+                yd = <double>(<size_t>h)
+            yd = ceil(yd)
+            x[m] = <int>xd
+            y[m] = <int>yd
+            m += 1
+    # the crossings as column-major positions, sorted: their differences are the runs, a zero
+    # run merging its neighbours
+    n = m
+    for j in range(n):
+        a[j] = <uint>x[j] * h + <uint>y[j]  # pycocotools' int arithmetic, without its overflow
+    a[n] = <uint>(<size_t>h * <size_t>w)
+    n += 1
+    qsort(a, n, sizeof(uint), compare_uint)
+    previous = 0
+    for j in range(n):
+        value = a[j]
+        a[j] -= previous
+        previous = value
+    j = 0
+    m = 0
+    out[m] = a[j]
+    m += 1
+    j += 1
+    while j < n:
+        if a[j] > 0:
+            out[m] = a[j]
+            m += 1
+            j += 1
+        else:
+            j += 1
+            if j < n:
+                out[m - 1] += a[j]
+                j += 1
+    return m
+
+
+def polygon_counts(const double[::1] xy, Py_ssize_t h, Py_ssize_t w):
+    """Runs of a polygon (x0, y0, x1, y1, ...; an odd last value is ignored) rasterised on an
+    h x w image as pycocotools' frPyObjects does; coordinates finite and bounded (the caller
+    checks them and the outline length)."""
+    cdef Py_ssize_t k = xy.shape[0] // 2
+    cdef Py_ssize_t n = outline_length(&xy[0], k) if k > 0 else 0
+    cdef int *x = <int *>allocate(sizeof(int) * (max(k, n) + 1))
+    cdef int *y = <int *>allocate(sizeof(int) * (max(k, n) + 1))
+    cdef int *u = <int *>allocate(sizeof(int) * (n + 1))
+    cdef int *v = <int *>allocate(sizeof(int) * (n + 1))
+    cdef uint *a = <uint *>allocate(sizeof(uint) * (n + 2))
+    cdef uint *out = <uint *>allocate(sizeof(uint) * (n + 2))
+    cdef Py_ssize_t m = 0, j
+    if x == NULL or y == NULL or u == NULL or v == NULL or a == NULL or out == NULL:
+        free(x); free(y); free(u); free(v); free(a); free(out)
+        raise MemoryError()
+    with nogil:
+        m = rasterise(&xy[0] if k > 0 else NULL, k, <uint>h, <uint>w, x, y, u, v, a, out)
+    result = np.empty(m, dtype=np.uint32)
+    cdef uint32_t[::1] r = result
+    for j in range(m):
+        r[j] = out[j]
+    free(x); free(y); free(u); free(v); free(a); free(out)
+    return result
