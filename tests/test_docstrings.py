@@ -22,7 +22,9 @@ MODULES = [
     "fastscore.detection.evaluation",
     "fastscore.detection.matching",
     "fastscore.detection.lvis",
+    "fastscore.detection.masks",
     "fastscore.compat.pycocotools",
+    "fastscore.compat.pycocotools.mask",
     "fastscore.compat.fastchat",
 ]
 

@@ -3,6 +3,8 @@
 Written for clarity, one detection at a time, with the same signatures as the
 Numba kernels in ``_numba`` so the tests can run both on the same input.
 """
+import math
+
 import numpy as np
 
 IGNORED, TRUE_POSITIVE, FALSE_POSITIVE = 0, 1, 2
@@ -163,3 +165,256 @@ def box_table_problems(bbox, area, score):
 
     return np.array([first(~np.isfinite(bbox).all(axis=1)), first((bbox[:, 2] < 0) | (bbox[:, 3] < 0)),
                      first(~np.isfinite(area)), first(~np.isfinite(score))], dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# masks: pycocotools' maskApi.c, written out in Python with the same arithmetic (runs and areas
+# in uint32, C's truncating casts); the same signatures as the kernels in src_cython/masks.pyx
+
+_U32 = 0xFFFFFFFF
+
+
+def _c_int(value: float) -> int:
+    """C's (int) cast of a double on x86-64: truncation, and INT_MIN for NaN or out of range."""
+    if value != value or not -2.0 ** 31 < value < 2.0 ** 31:
+        return -(2 ** 31)
+    return int(value)
+
+
+def _runs(mask) -> list:
+    runs, count, previous = [], 0, 0
+    for value in mask:
+        if value != previous:
+            runs.append(count)
+            count, previous = 0, value
+        count += 1
+    runs.append(count)
+    return runs
+
+
+def _string(runs) -> bytes:
+    out = bytearray()
+    for i, run in enumerate(runs):
+        x = run - runs[i - 2] if i > 2 else run
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = x != -1 if c & 0x10 else x != 0
+            out.append((c | 0x20 if more else c) + 48)
+    return bytes(out)
+
+
+def _string_runs(text: bytes):
+    """Runs of a compressed string, or the position of its first bad character."""
+    runs, p = [], 0
+    while p < len(text):
+        x, k, more = 0, 0, True
+        while more:
+            if p >= len(text):
+                return None, len(text)
+            c = text[p] - 48
+            if not 0 <= c <= 63:
+                return None, p
+            part = ((c & 0x1F) << ((5 * k) & 31)) & _U32  # a 32-bit C int, shift count mod 32
+            x |= part - (1 << 32) if part >> 31 else part
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and c & 0x10:
+                fill = (_U32 << ((5 * k) & 31)) & _U32
+                x |= fill - (1 << 32) if fill >> 31 else fill
+        if len(runs) > 2:
+            x += runs[-2]
+        runs.append(x & _U32)
+    return runs, -1
+
+
+def _split(counts, starts, i) -> list:
+    return [int(c) for c in counts[starts[i]:starts[i + 1]]]
+
+
+def encode_masks(flat, a, lo, hi):
+    return [_string(_runs(flat[i * a:(i + 1) * a].tolist())) for i in range(lo, hi)]
+
+
+def strings_of_counts(counts, starts, lo, hi):
+    return [_string(_split(counts, starts, i)) for i in range(lo, hi)]
+
+
+def counts_of_strings(strings):
+    all_runs, starts = [], [0]
+    for i, text in enumerate(strings):
+        if not isinstance(text, bytes):
+            raise TypeError(f"RLE {i}: counts must be bytes, got {type(text).__name__}.")
+        runs, bad = _string_runs(text)
+        if runs is None:
+            return (np.array(all_runs, dtype=np.uint32), np.array(starts + [starts[-1]] * (len(strings) - i),
+                                                                  dtype=np.int64), i, bad)
+        all_runs += runs
+        starts.append(len(all_runs))
+    return np.array(all_runs, dtype=np.uint32), np.array(starts, dtype=np.int64), -1, -1
+
+
+def decode_counts(counts, starts, a, lo, hi, out):
+    for i in range(lo, hi):
+        values = [j % 2 for j, run in enumerate(_split(counts, starts, i)) for _ in range(run)]
+        out[i * a:(i + 1) * a] = values
+    return out
+
+
+def rle_areas(counts, starts, out):
+    for i in range(len(out)):
+        out[i] = sum(_split(counts, starts, i)[1::2]) & _U32
+    return out
+
+
+def _bbox(runs, h, w):
+    m = len(runs) // 2 * 2
+    if m == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    xs, ys, xe, ye, cc = w, h, 0, 0, 0
+    for j in range(m):
+        start, cc = cc, (cc + runs[j]) & _U32
+        if j % 2 == 0 or runs[j] == 0:
+            continue
+        if h == 0:
+            return None
+        x_start, x_end = start // h, ((cc - 1) & _U32) // h
+        xs, xe = min(xs, x_start), max(xe, x_end)
+        if x_start < x_end:  # a run across columns: the whole height
+            ys, ye = 0, h - 1
+        else:
+            ys, ye = min(ys, start % h), max(ye, ((cc - 1) & _U32) % h)
+    return [float(xs), float(ys), float((xe - xs + 1) & _U32), float((ye - ys + 1) & _U32)]
+
+
+def rle_bboxes(counts, starts, heights, widths, out):
+    for i in range(len(out)):
+        box = _bbox(_split(counts, starts, i), int(heights[i]), int(widths[i]))
+        if box is None:
+            return i
+        out[i] = box
+    return -1
+
+
+def _walk(a_runs, b_runs):
+    """Yield (pixels, in a, in b) for the stretches where neither RLE changes value, as
+    pycocotools' two-run walk visits them (zero-length stretches included)."""
+    ca, cb, ia, ib, va, vb = a_runs[0], b_runs[0], 1, 1, False, False
+    while True:
+        c = min(ca, cb)
+        ca -= c
+        cb -= c
+        if not ca and ia < len(a_runs):
+            ca, ia, va_next = a_runs[ia], ia + 1, not va
+        else:
+            va_next = va
+        if not cb and ib < len(b_runs):
+            cb, ib, vb_next = b_runs[ib], ib + 1, not vb
+        else:
+            vb_next = vb
+        yield c, va, vb, va_next, vb_next, ca + cb
+        va, vb = va_next, vb_next
+        if ca + cb == 0:
+            return
+
+
+def rle_iou(dt_counts, dt_starts, dt_h, dt_w, dt_box, gt_counts, gt_starts, gt_h, gt_w, gt_box, crowd, g_lo, g_hi,
+            out):
+    m = len(dt_box)
+    for g in range(g_lo, g_hi):
+        for d in range(m):
+            out[g * m + d] = 0.0
+            if iou_xywh(dt_box[d], gt_box[g], False) <= 0:
+                continue  # boxes that do not overlap: mask IoU 0 (pycocotools' pre-filter)
+            if dt_h[d] != gt_h[g] or dt_w[d] != gt_w[g]:
+                out[g * m + d] = -1.0
+                continue
+            d_runs, g_runs = _split(dt_counts, dt_starts, d), _split(gt_counts, gt_starts, g)
+            inter = union = 0
+            for c, vd, vg, _, _, _ in _walk(d_runs, g_runs):
+                if vd or vg:
+                    union = (union + c) & _U32
+                if vd and vg:
+                    inter = (inter + c) & _U32
+            if inter == 0:
+                union = 1
+            elif crowd[g]:
+                union = sum(d_runs[1::2]) & _U32
+            out[g * m + d] = inter / union
+    return out
+
+
+def merge_rles(counts, starts, intersect):
+    merged = _split(counts, starts, 0)
+    for i in range(1, len(starts) - 1):
+        result, run, value = [], 0, False
+        for c, _, _, va, vb, left in _walk(merged, _split(counts, starts, i)):
+            run = (run + c) & _U32
+            previous, value = value, (va and vb) if intersect else (va or vb)
+            if value != previous or left == 0:
+                result.append(run)
+                run = 0
+        merged = result
+    return np.array(merged, dtype=np.uint32)
+
+
+def polygon_outline_length(xy):
+    k = len(xy) // 2
+    x = [_c_int(5.0 * xy[2 * j] + .5) for j in range(k)]
+    y = [_c_int(5.0 * xy[2 * j + 1] + .5) for j in range(k)]
+    return sum(max(abs(x[j] - x[(j + 1) % k]), abs(y[j] - y[(j + 1) % k])) + 1 for j in range(k))
+
+
+def polygon_counts(xy, h, w):
+    k = len(xy) // 2
+    # upsample by 5 and walk the outline densely, as pycocotools (C's casts)
+    x = [_c_int(5.0 * float(xy[2 * j]) + .5) for j in range(k)]
+    y = [_c_int(5.0 * float(xy[2 * j + 1]) + .5) for j in range(k)]
+    x, y = x + x[:1], y + y[:1]
+    u, v = [], []
+    for j in range(k):
+        xs, xe, ys, ye = x[j], x[j + 1], y[j], y[j + 1]
+        dx, dy = abs(xe - xs), abs(ys - ye)
+        flip = (dx >= dy and xs > xe) or (dx < dy and ys > ye)
+        if flip:
+            xs, xe, ys, ye = xe, xs, ye, ys
+        if dx >= dy:
+            s = (ye - ys) / dx if dx else float("nan")  # a repeated vertex: 0 / 0 in C
+            for d in range(dx + 1):
+                t = dx - d if flip else d
+                u.append(t + xs)
+                v.append(_c_int(ys + s * t + .5))
+        else:
+            s = (xe - xs) / dy
+            for d in range(dy + 1):
+                t = dy - d if flip else d
+                v.append(t + ys)
+                u.append(_c_int(xs + s * t + .5))
+    # where the outline crosses a pixel column's centre, downsampled
+    upper_x = float((w - 1) % 2 ** 64)  # C's unsigned w - 1 (w = 0 wraps)
+    positions = []
+    for j in range(1, len(u)):
+        if u[j] == u[j - 1]:
+            continue
+        xd = (float(u[j] if u[j] < u[j - 1] else u[j] - 1) + .5) / 5.0 - .5
+        if math.floor(xd) != xd or xd < 0 or xd > upper_x:
+            continue
+        yd = (float(min(v[j], v[j - 1])) + .5) / 5.0 - .5
+        yd = math.ceil(min(max(yd, 0.0), float(h)))
+        positions.append((int(xd) * h + int(yd)) & _U32)
+    positions.append((h * w) & _U32)
+    positions.sort()
+    runs = [b - a for a, b in zip([0] + positions[:-1], positions)]
+    out, j = [runs[0]], 1
+    while j < len(runs):  # a zero run joins its two neighbours
+        if runs[j] > 0:
+            out.append(runs[j])
+            j += 1
+        else:
+            j += 1
+            if j < len(runs):
+                out[-1] += runs[j]
+                j += 1
+    return np.array(out, dtype=np.uint32)

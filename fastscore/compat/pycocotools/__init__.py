@@ -52,7 +52,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..detection.coco import (
+from ...detection.coco import (
     BoxTable,
     CocoParams,
     check_ground_truth_ids,
@@ -62,10 +62,10 @@ from ..detection.coco import (
     ids_missing_from,
     match_detections,
 )
-from ..detection.evaluation import evaluate_matched
-from .._config import with_ordinary_pages
-from ..detection._json import annotation_columns, results_columns
-from ..detection.io import columns_from_dicts
+from ...detection.evaluation import evaluate_matched
+from ..._config import with_ordinary_pages
+from ...detection._json import annotation_columns, results_columns
+from ...detection.io import columns_from_dicts
 
 __all__ = ["COCO", "COCOeval", "Params"]
 
