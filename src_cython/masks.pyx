@@ -17,9 +17,9 @@ import numpy as np
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.math cimport ceil, floor
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, qsort
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 ctypedef unsigned int uint
 
@@ -33,18 +33,27 @@ cdef void *allocate(size_t size) noexcept nogil:
 
 cdef Py_ssize_t runs_of(const uint8_t *mask, Py_ssize_t a, uint *counts) noexcept nogil:
     """The runs of one column-major mask of a values: a new run at every change of byte value
-    (a mask of 0/1 alternates), the first run of zeros (possibly empty)."""
-    cdef Py_ssize_t j, k = 0
-    cdef uint c = 0
+    (a mask of 0/1 alternates), the first run of zeros (possibly empty). Runs are skipped
+    8 bytes at a time; a run's length is taken mod 2^32, as pycocotools' uint counter."""
+    cdef Py_ssize_t j = 0, k = 0, start = 0
     cdef uint8_t previous = 0
-    for j in range(a):
-        if mask[j] != previous:
-            counts[k] = c
-            k += 1
-            c = 0
-            previous = mask[j]
-        c += 1
-    counts[k] = c
+    cdef uint64_t word, pattern = 0
+    while True:
+        while j + 8 <= a:
+            memcpy(&word, mask + j, 8)
+            if word != pattern:
+                break
+            j += 8
+        while j < a and mask[j] == previous:  # at most 8 bytes: the change is in this word
+            j += 1
+        if j >= a:
+            break
+        counts[k] = <uint>(j - start)
+        k += 1
+        start = j
+        previous = mask[j]
+        pattern = previous * <uint64_t>0x0101010101010101
+    counts[k] = <uint>(a - start)
     return k + 1
 
 
@@ -205,6 +214,18 @@ def rle_areas(const uint32_t[::1] counts, const int64_t[::1] starts, uint32_t[::
             for j in range(starts[i] + 1, starts[i + 1], 2):
                 area += counts[j]
             out[i] = area
+
+
+def rle_pixels(const uint32_t[::1] counts, const int64_t[::1] starts, uint64_t[::1] out):
+    """Pixels each RLE's runs cover, in 64 bits (no wrap-around: for the callers' checks)."""
+    cdef Py_ssize_t i, j
+    cdef uint64_t total
+    with nogil:
+        for i in range(out.shape[0]):
+            total = 0
+            for j in range(starts[i], starts[i + 1]):
+                total += counts[j]
+            out[i] = total
 
 
 cdef Py_ssize_t bbox_of(const uint *counts, Py_ssize_t m, uint h, uint w, double *bb) noexcept nogil:

@@ -269,6 +269,12 @@ def rle_areas(counts, starts, out):
     return out
 
 
+def rle_pixels(counts, starts, out):
+    for i in range(len(out)):
+        out[i] = sum(_split(counts, starts, i))
+    return out
+
+
 def _bbox(runs, h, w):
     m = len(runs) // 2 * 2
     if m == 0:

@@ -44,6 +44,7 @@ _TO_STRINGS = _kernel("RLE strings", "strings_of_counts")
 _FROM_STRINGS = _kernel("RLE string parsing", "counts_of_strings")
 _DECODE = _kernel("RLE decode", "decode_counts")
 _AREAS = _kernel("RLE areas", "rle_areas")
+_PIXELS = _kernel("RLE pixel sums", "rle_pixels")
 _BBOXES = _kernel("RLE boxes", "rle_bboxes")
 _IOU = _kernel("mask IoU", "rle_iou")
 _MERGE = _kernel("RLE merge", "merge_rles")
@@ -79,9 +80,13 @@ class Rles(NamedTuple):
 
     def pixel_sums(self) -> np.ndarray:
         """Pixels the runs of each RLE cover (uint64, no wrap-around)."""
-        total = np.zeros(len(self.counts) + 1, dtype=np.uint64)
-        np.cumsum(self.counts, dtype=np.uint64, out=total[1:])
-        return total[self.starts[1:]] - total[self.starts[:-1]]
+        if len(self.counts) < 4 * len(self.heights):  # short RLEs: one cumulative sum
+            total = np.zeros(len(self.counts) + 1, dtype=np.uint64)
+            np.cumsum(self.counts, dtype=np.uint64, out=total[1:])
+            return total[self.starts[1:]] - total[self.starts[:-1]]
+        out = np.empty(len(self.heights), dtype=np.uint64)
+        _PIXELS.resolve()[1](self.counts, self.starts, out)
+        return out
 
 
 def _chunks(n: int, pixels: int) -> list[tuple[int, int]]:
@@ -141,6 +146,9 @@ def read_rles(objects, name: str = "rles", *, labels=None, backend=None) -> Rles
     if not isinstance(objects, (list, tuple)):
         raise TypeError(f"{name} must be a list of RLE dicts ({{'size': [h, w], 'counts': ...}}), "
                         f"got {type(objects).__name__}.")
+    fast = _read_plain_rles(objects, backend)
+    if fast is not None:
+        return fast
     heights, widths, strings, lists = [], [], [], {}
     for i, obj in enumerate(objects):
         where = f"{name}[{i}]" if labels is None else labels[i]
@@ -172,6 +180,26 @@ def read_rles(objects, name: str = "rles", *, labels=None, backend=None) -> Rles
         parts = [lists[i] if i in lists else counts[starts[i]:starts[i + 1]] for i in range(len(strings))]
         return Rles.concatenate([(p, h, w) for p, h, w in zip(parts, heights, widths)])
     return Rles(counts, starts, np.array(heights, dtype=np.int64), np.array(widths, dtype=np.int64))
+
+
+def _read_plain_rles(objects, backend) -> Rles | None:
+    """The common case without per-item checks: dicts of bytes counts and integer sizes.
+    None when anything else is there (the careful loop then reads it and names the problem)."""
+    try:
+        strings = [obj["counts"] for obj in objects]
+        sizes = np.array([obj["size"] for obj in objects] or np.zeros((0, 2), np.int64))
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+    if sizes.ndim != 2 or sizes.shape[1] != 2 or sizes.dtype.kind not in "iu" or any(type(t) is not bytes for t in strings):
+        return None
+    sizes = sizes.astype(np.int64)
+    if len(sizes) and (sizes.min() < 0 or sizes.max() >= _MAX_PIXELS
+                       or (sizes[:, 0].astype(np.uint64) * sizes[:, 1].astype(np.uint64) >= _MAX_PIXELS).any()):
+        return None
+    counts, starts, bad, _ = _FROM_STRINGS.resolve(backend)[1](strings)
+    if bad >= 0:
+        return None
+    return Rles(counts, starts, np.ascontiguousarray(sizes[:, 0]), np.ascontiguousarray(sizes[:, 1]))
 
 
 def check_complete(rles: Rles, name: str = "rles", *, labels=None, at_least_one_run: bool = True) -> None:
