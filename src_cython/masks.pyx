@@ -536,27 +536,37 @@ cdef Py_ssize_t rasterise(const double *xy, Py_ssize_t k, uint h, uint w, int *x
     return m
 
 
-def polygon_counts(const double[::1] xy, Py_ssize_t h, Py_ssize_t w):
-    """Runs of a polygon (x0, y0, x1, y1, ...; an odd last value is ignored) rasterised on an
-    h x w image as pycocotools' frPyObjects does; coordinates finite and bounded (the caller
-    checks them and the outline length)."""
-    cdef Py_ssize_t k = xy.shape[0] // 2
-    cdef Py_ssize_t n = outline_length(&xy[0], k) if k > 0 else 0
-    cdef int *x = <int *>allocate(sizeof(int) * (max(k, n) + 1))
-    cdef int *y = <int *>allocate(sizeof(int) * (max(k, n) + 1))
-    cdef int *u = <int *>allocate(sizeof(int) * (n + 1))
-    cdef int *v = <int *>allocate(sizeof(int) * (n + 1))
-    cdef uint *a = <uint *>allocate(sizeof(uint) * (n + 2))
-    cdef uint *out = <uint *>allocate(sizeof(uint) * (n + 2))
-    cdef Py_ssize_t m = 0, j
-    if x == NULL or y == NULL or u == NULL or v == NULL or a == NULL or out == NULL:
-        free(x); free(y); free(u); free(v); free(a); free(out)
+def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, Py_ssize_t h, Py_ssize_t w,
+                       Py_ssize_t max_outline):
+    """Runs of polygons i = 0..n-1 (coordinates xy[offsets[i]:offsets[i + 1]]) on an h x w image:
+    (counts, starts, -1), or (None, None, i) when polygon i's outline exceeds max_outline."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, i, k, longest = 0, total = 0, most_points = 0, m
+    cdef Py_ssize_t[::1] outline = np.empty(n, dtype=np.intp)
+    for i in range(n):
+        k = (offsets[i + 1] - offsets[i]) // 2
+        outline[i] = outline_length(&xy[0] + offsets[i], k) if k > 0 else 0
+        if outline[i] > max_outline:
+            return None, None, i
+        longest = max(longest, outline[i])
+        most_points = max(most_points, k)
+        total += outline[i] + 2
+    counts = np.empty(total, dtype=np.uint32)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    cdef uint32_t[::1] c = counts
+    cdef int64_t[::1] st = starts
+    cdef int *x = <int *>allocate(sizeof(int) * (max(most_points, longest) + 1))
+    cdef int *y = <int *>allocate(sizeof(int) * (max(most_points, longest) + 1))
+    cdef int *u = <int *>allocate(sizeof(int) * (longest + 1))
+    cdef int *v = <int *>allocate(sizeof(int) * (longest + 1))
+    cdef uint *a = <uint *>allocate(sizeof(uint) * (longest + 2))
+    if x == NULL or y == NULL or u == NULL or v == NULL or a == NULL:
+        free(x); free(y); free(u); free(v); free(a)
         raise MemoryError()
     with nogil:
-        m = rasterise(&xy[0] if k > 0 else NULL, k, <uint>h, <uint>w, x, y, u, v, a, out)
-    result = np.empty(m, dtype=np.uint32)
-    cdef uint32_t[::1] r = result
-    for j in range(m):
-        r[j] = out[j]
-    free(x); free(y); free(u); free(v); free(a); free(out)
-    return result
+        for i in range(n):
+            k = (offsets[i + 1] - offsets[i]) // 2
+            m = rasterise(&xy[0] + offsets[i] if k > 0 else NULL, k, <uint>h, <uint>w, x, y, u, v, a,
+                          <uint *>&c[0] + st[i])
+            st[i + 1] = st[i] + m
+    free(x); free(y); free(u); free(v); free(a)
+    return counts[:st[n]], starts, -1

@@ -424,3 +424,15 @@ def polygon_counts(xy, h, w):
                 out[-1] += runs[j]
                 j += 1
     return np.array(out, dtype=np.uint32)
+
+
+def rasterise_polygons(xy, offsets, h, w, max_outline):
+    parts = []
+    for i in range(len(offsets) - 1):
+        polygon = xy[offsets[i]:offsets[i + 1]]
+        if polygon_outline_length(polygon) > max_outline:
+            return None, None, i
+        parts.append(polygon_counts(polygon, h, w))
+    starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=starts[1:])
+    return (np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)), starts, -1

@@ -22,6 +22,7 @@ odd number of coordinates (pycocotools drops the last one).
 """
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -48,8 +49,8 @@ _PIXELS = _kernel("RLE pixel sums", "rle_pixels")
 _BBOXES = _kernel("RLE boxes", "rle_bboxes")
 _IOU = _kernel("mask IoU", "rle_iou")
 _MERGE = _kernel("RLE merge", "merge_rles")
-_POLYGON = _kernel("polygon rasterisation", "polygon_counts")
 _OUTLINE = _kernel("polygon outline length", "polygon_outline_length")
+_RASTERISE = _kernel("polygon rasterisation", "rasterise_polygons")
 
 
 class Rles(NamedTuple):
@@ -401,16 +402,28 @@ def polygon_array(polygon, where: str, *, backend=None) -> np.ndarray:
     return xy
 
 
-def polygons_to_runs(polygons, h: int, w: int, *, backend=None, where: str = "polygons") -> list[np.ndarray]:
-    """Runs of each polygon rasterised on an h x w image (pycocotools' frPoly)."""
+def polygons_to_rles(polygons, h: int, w: int, *, backend=None, where: str = "polygons") -> Rles:
+    """Each polygon rasterised on an h x w image (pycocotools' frPoly), as :class:`Rles`.
+
+    The coordinates are read into one array and checked at once (see
+    :func:`polygon_array` for the rules); a problem is reported for its polygon."""
     h, w = image_size(h, w, where)
-    arrays = [polygon_array(p, f"{where}[{i}]", backend=backend) for i, p in enumerate(polygons)]
-    _, kernel = _POLYGON.resolve(backend)
-    if sum(len(a) for a in arrays) * 64 < _PARALLEL_PIXELS:
-        return [kernel(xy, h, w) for xy in arrays]
-    chunks = _chunks(len(arrays), _PARALLEL_PIXELS)
-    return [r for part in map_threads(lambda lohi: [kernel(xy, h, w) for xy in arrays[lohi[0]:lohi[1]]], chunks)
-            for r in part]
+    try:
+        lengths = np.fromiter(map(len, polygons), np.int64, len(polygons))
+        xy = np.fromiter(itertools.chain.from_iterable(polygons), np.float64, int(lengths.sum()))
+    except (TypeError, ValueError):
+        xy = None
+    if xy is None or (lengths % 2).any() or (lengths < 6).any() or not np.isfinite(xy).all() \
+            or (len(xy) and np.abs(xy).max() > _MAX_COORDINATE):
+        for i, p in enumerate(polygons):  # names the first bad polygon
+            polygon_array(p, f"{where}[{i}]", backend=backend)
+    offsets = np.zeros(len(polygons) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    counts, starts, bad = _RASTERISE.resolve(backend)[1](xy, offsets, h, w, _MAX_OUTLINE)
+    if bad >= 0:
+        polygon_array(polygons[bad], f"{where}[{bad}]", backend=backend)
+    n = len(polygons)
+    return Rles(counts, starts, np.full(n, h, np.int64), np.full(n, w, np.int64))
 
 
 def from_polygons(polygons, h, w, *, backend=None) -> list[dict]:
@@ -423,9 +436,7 @@ def from_polygons(polygons, h, w, *, backend=None) -> list[dict]:
     >>> area(from_polygons([[0, 0, 4, 0, 4, 4, 0, 4]], 6, 6)).tolist()
     [16]
     """
-    h, w = image_size(h, w, "from_polygons")
-    runs = polygons_to_runs(polygons, h, w, backend=backend)
-    return to_dicts(Rles.concatenate([(r, h, w) for r in runs]), backend=backend)
+    return to_dicts(polygons_to_rles(polygons, h, w, backend=backend, where="polygons"), backend=backend)
 
 
 def box_polygons(boxes) -> np.ndarray:
