@@ -1,4 +1,5 @@
-"""Drop-in replacement for ``pycocotools.coco.COCO`` and ``pycocotools.cocoeval.COCOeval`` (bbox).
+"""Drop-in replacement for ``pycocotools.coco.COCO`` and ``pycocotools.cocoeval.COCOeval`` (bbox),
+and (``fastscore.compat.pycocotools.mask``) for ``pycocotools.mask``.
 
 Change the two import lines::
 
