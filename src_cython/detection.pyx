@@ -49,13 +49,15 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
                       const int64_t[::1] dt_index, const double[:, ::1] gt_box, const double[::1] gt_area,
                       const uint8_t[::1] gt_crowd, const int64_t[::1] gt_id, const double[:, ::1] dt_box,
                       const double[::1] dt_area, const int64_t[::1] dt_id, const uint8_t[::1] dt_unmatched_ignored,
+                      const uint8_t[::1] gt_ignored, const double[::1] pair_iou, const int64_t[::1] pair_start,
                       const double[::1] iou_thrs, const double[:, ::1] area_rng, uint8_t[:, :, ::1] codes,
                       int64_t[:, :, ::1] gt_match, int64_t[:, :, ::1] dt_match):
     """COCO greedy matching of the (image, category) groups listed in ``groups``
     (see ``fastscore.detection._numba.coco_match_groups``)."""
     cdef Py_ssize_t n_thr = iou_thrs.shape[0], n_area = area_rng.shape[0], n_groups = groups.shape[0]
     cdef Py_ssize_t max_g = 0, max_d = 0, k, grp, g0, n_g, d0, n_d, d, g, a, t, j, row, col, m
-    cdef bint record_dt = dt_match.shape[0] > 0, ignored, out_of_range
+    cdef bint record_dt = dt_match.shape[0] > 0, given_ious = pair_start.shape[0] > 0, ignored, out_of_range
+    cdef Py_ssize_t p0
     cdef double lo, hi, threshold, best, area
     cdef uint8_t code
     cdef double *ious = NULL
@@ -65,6 +67,7 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
     cdef uint8_t *ignore = NULL
     cdef uint8_t *taken = NULL
     cdef uint8_t *g_crowd = NULL
+    cdef uint8_t *g_ignored = NULL
     cdef uint8_t *d_free_ignored = NULL
     cdef double *g_area = NULL
     cdef double *d_area = NULL
@@ -80,12 +83,13 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
         ignore = <uint8_t *>allocate(max_g)
         taken = <uint8_t *>allocate(max_g)
         g_crowd = <uint8_t *>allocate(max_g)
+        g_ignored = <uint8_t *>allocate(max_g)
         d_free_ignored = <uint8_t *>allocate(max_d)
         g_area = <double *>allocate(max_g * sizeof(double))
         d_area = <double *>allocate(max_d * sizeof(double))
     try:
         if (ious == NULL or order == NULL or g_id == NULL or d_id == NULL or ignore == NULL or taken == NULL
-                or g_crowd == NULL or d_free_ignored == NULL or g_area == NULL or d_area == NULL):
+                or g_crowd == NULL or g_ignored == NULL or d_free_ignored == NULL or g_area == NULL or d_area == NULL):
             raise MemoryError("COCO matching: not enough memory for the work buffers")
         with nogil:
             for k in range(n_groups):
@@ -110,12 +114,18 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
                     row = gt_index[g0 + g]
                     g_area[g] = gt_area[row]
                     g_crowd[g] = gt_crowd[row]
+                    g_ignored[g] = gt_ignored[row]
                     g_id[g] = gt_id[row]
                 for d in range(n_d):
                     row = dt_index[d0 + d]
                     d_area[d] = dt_area[row]
                     d_id[d] = dt_id[row]
                     d_free_ignored[d] = dt_unmatched_ignored[row]
+                    if given_ious:  # mask IoU or OKS, one (n_d, n_g) block per group
+                        p0 = pair_start[grp] + d * n_g
+                        for g in range(n_g):
+                            ious[d * max_g + g] = pair_iou[p0 + g]
+                        continue
                     for g in range(n_g):
                         col = gt_index[g0 + g]
                         ious[d * max_g + g] = iou_xywh(dt_box[row, 0], dt_box[row, 1], dt_box[row, 2], dt_box[row, 3],
@@ -124,10 +134,10 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
                 for a in range(n_area):
                     lo = area_rng[a, 0]
                     hi = area_rng[a, 1]
-                    # ground truths to ignore (crowd, or area outside the range) go last, stable
+                    # ground truths to ignore (crowd, no keypoints, or area outside the range) go last, stable
                     j = 0
                     for g in range(n_g):
-                        ignored = g_crowd[g] != 0 or g_area[g] < lo or g_area[g] > hi
+                        ignored = g_ignored[g] != 0 or g_area[g] < lo or g_area[g] > hi
                         ignore[g] = 1 if ignored else 0
                         if not ignored:
                             order[j] = g
@@ -179,6 +189,7 @@ def coco_match_groups(const int64_t[::1] groups, const int64_t[::1] gt_lo, const
         free(ignore)
         free(taken)
         free(g_crowd)
+        free(g_ignored)
         free(d_free_ignored)
         free(g_area)
         free(d_area)

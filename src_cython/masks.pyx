@@ -345,65 +345,127 @@ def rle_iou(const uint32_t[::1] dt_counts, const int64_t[::1] dt_starts, const i
                                         crowd[g] != 0)
 
 
-def merge_rles(const uint32_t[::1] counts, const int64_t[::1] starts, bint intersect):
-    """pycocotools' rleMerge of n >= 2 RLEs of one size (union, or intersection with
-    ``intersect``), keeping the zero-length runs its walk produces; each RLE has at least one
-    run and its runs add up to h * w (checked by the caller). Returns the merged counts."""
-    cdef Py_ssize_t n = starts.shape[0] - 1, i, ka, kb, a, b, m, longest = 0
-    for i in range(n):
-        longest = max(longest, starts[i + 1] - starts[i])
-    # the walk emits at most one run per run read: the result so far plus the next RLE
-    cdef Py_ssize_t size = <Py_ssize_t>(starts[n] - starts[0]) + 1
-    cdef uint *merged = <uint *>allocate(sizeof(uint) * size)
-    cdef uint *previous = <uint *>allocate(sizeof(uint) * size)
+
+def group_mask_iou(const int64_t[::1] groups, const int64_t[::1] gt_lo, const int64_t[::1] gt_hi,
+                   const int64_t[::1] dt_lo, const int64_t[::1] dt_hi, const int64_t[::1] gt_index,
+                   const int64_t[::1] dt_index, const uint32_t[::1] gt_counts, const int64_t[::1] gt_starts,
+                   const int64_t[::1] gt_h, const int64_t[::1] gt_w, const double[:, ::1] gt_box,
+                   const uint32_t[::1] gt_area, const uint8_t[::1] gt_crowd, const uint32_t[::1] dt_counts,
+                   const int64_t[::1] dt_starts, const int64_t[::1] dt_h, const int64_t[::1] dt_w,
+                   const double[:, ::1] dt_box, const uint32_t[::1] dt_area, const int64_t[::1] pair_start,
+                   double threshold, double[::1] out):
+    """Mask IoU of every (detection, ground truth) pair of the listed COCO groups (see
+    ``fastscore.detection._reference.group_mask_iou``): group ``grp``'s (n_d, n_g) block,
+    row-major, at ``out[pair_start[grp]]``; positions p read RLE row ``dt_index[p]`` /
+    ``gt_index[p]``. The values are pycocotools' rleIou (box pre-filter, -1 for different
+    image sizes), except that a pair whose exact upper bound min(areas, box overlap) /
+    union lower bound is below ``threshold`` is written 0 without walking its runs
+    (its IoU is below the threshold too: the matching ignores both)."""
+    cdef Py_ssize_t k, grp, n_g, n_d, d, g, rd, rg, p0
+    cdef double w, h, overlap, smaller, larger, union
+    with nogil:
+        for k in range(groups.shape[0]):
+            grp = groups[k]
+            n_g = gt_hi[grp] - gt_lo[grp]
+            n_d = dt_hi[grp] - dt_lo[grp]
+            for d in range(n_d):
+                rd = dt_index[dt_lo[grp] + d]
+                p0 = pair_start[grp] + d * n_g
+                for g in range(n_g):
+                    rg = gt_index[gt_lo[grp] + g]
+                    out[p0 + g] = 0.0
+                    w = min(dt_box[rd, 2] + dt_box[rd, 0], gt_box[rg, 2] + gt_box[rg, 0]) - max(dt_box[rd, 0], gt_box[rg, 0])
+                    if w <= 0:
+                        continue
+                    h = min(dt_box[rd, 3] + dt_box[rd, 1], gt_box[rg, 3] + gt_box[rg, 1]) - max(dt_box[rd, 1], gt_box[rg, 1])
+                    if h <= 0:
+                        continue
+                    if dt_h[rd] != gt_h[rg] or dt_w[rd] != gt_w[rg]:
+                        out[p0 + g] = -1.0
+                        continue
+                    if threshold > 0:
+                        # the intersection is at most the smaller area and the boxes' overlap; the
+                        # union at least the larger area (a crowd region: the detection's area)
+                        overlap = w * h
+                        smaller = <double>min(dt_area[rd], gt_area[rg])
+                        larger = <double>max(dt_area[rd], gt_area[rg])
+                        union = <double>dt_area[rd] if gt_crowd[rg] else larger
+                        if union <= 0 or min(smaller, overlap) / union < threshold:
+                            continue
+                    out[p0 + g] = iou_of(<const uint *>&dt_counts[dt_starts[rd]], dt_starts[rd + 1] - dt_starts[rd],
+                                         <const uint *>&gt_counts[gt_starts[rg]], gt_starts[rg + 1] - gt_starts[rg],
+                                         gt_crowd[rg] != 0)
+
+
+cdef Py_ssize_t merge_walk(const uint32_t *counts, const int64_t *starts, Py_ssize_t first, Py_ssize_t last,
+                           bint intersect, uint *merged, uint *previous) noexcept nogil:
+    """pycocotools' rleMerge of RLEs first..last-1 (at least one) into ``merged`` (returns its
+    number of runs); ``merged`` and ``previous`` hold the runs of all of them plus one."""
+    cdef Py_ssize_t i, ka, kb, a, b, m
     cdef uint *swap
     cdef const uint *B
     cdef uint c, ca, cb, cc, ct
     cdef bint v, va, vb, vp
+    m = starts[first + 1] - starts[first]
+    for a in range(m):
+        merged[a] = counts[starts[first] + a]
+    for i in range(first + 1, last):
+        swap = previous
+        previous = merged
+        merged = swap
+        ka = m
+        B = <const uint *>&counts[starts[i]]
+        kb = starts[i + 1] - starts[i]
+        ca = previous[0]
+        cb = B[0]
+        v = va = vb = False
+        m = 0
+        a = b = 1
+        cc = 0
+        ct = 1
+        while ct > 0:
+            c = min(ca, cb)
+            cc += c
+            ct = 0
+            ca -= c
+            if not ca and a < ka:
+                ca = previous[a]
+                a += 1
+                va = not va
+            ct += ca
+            cb -= c
+            if not cb and b < kb:
+                cb = B[b]
+                b += 1
+                vb = not vb
+            ct += cb
+            vp = v
+            v = (va and vb) if intersect else (va or vb)
+            if v != vp or ct == 0:
+                merged[m] = cc
+                m += 1
+                cc = 0
+    if (last - first) % 2 == 0:  # an odd number of swaps: the result sits in the other buffer
+        for a in range(m):
+            previous[a] = merged[a]
+    return m
+
+
+def merge_rles(const uint32_t[::1] counts, const int64_t[::1] starts, bint intersect):
+    """pycocotools' rleMerge of n >= 2 RLEs of one size (union, or intersection with
+    ``intersect``), keeping the zero-length runs its walk produces; each RLE has at least one
+    run and its runs add up to h * w (checked by the caller). Returns the merged counts."""
+    cdef Py_ssize_t n = starts.shape[0] - 1, m, a
+    # the walk emits at most one run per run read: the result so far plus the next RLE
+    cdef Py_ssize_t size = <Py_ssize_t>(starts[n] - starts[0]) + 1
+    cdef uint *merged = <uint *>allocate(sizeof(uint) * size)
+    cdef uint *previous = <uint *>allocate(sizeof(uint) * size)
     if merged == NULL or previous == NULL:
         free(merged)
         free(previous)
         raise MemoryError()
     with nogil:
-        m = starts[1] - starts[0]
-        for a in range(m):
-            merged[a] = counts[starts[0] + a]
-        for i in range(1, n):
-            swap = previous
-            previous = merged
-            merged = swap
-            ka = m
-            B = <const uint *>&counts[starts[i]]
-            kb = starts[i + 1] - starts[i]
-            ca = previous[0]
-            cb = B[0]
-            v = va = vb = False
-            m = 0
-            a = b = 1
-            cc = 0
-            ct = 1
-            while ct > 0:
-                c = min(ca, cb)
-                cc += c
-                ct = 0
-                ca -= c
-                if not ca and a < ka:
-                    ca = previous[a]
-                    a += 1
-                    va = not va
-                ct += ca
-                cb -= c
-                if not cb and b < kb:
-                    cb = B[b]
-                    b += 1
-                    vb = not vb
-                ct += cb
-                vp = v
-                v = (va and vb) if intersect else (va or vb)
-                if v != vp or ct == 0:
-                    merged[m] = cc
-                    m += 1
-                    cc = 0
+        m = merge_walk(&counts[0], &starts[0], 0, n, intersect, merged, previous)
     result = np.empty(m, dtype=np.uint32)
     cdef uint32_t[::1] r = result
     for a in range(m):
@@ -411,6 +473,34 @@ def merge_rles(const uint32_t[::1] counts, const int64_t[::1] starts, bint inter
     free(merged)
     free(previous)
     return result
+
+
+def merge_rle_groups(const uint32_t[::1] counts, const int64_t[::1] starts, const int64_t[::1] members):
+    """The union of each group of RLEs (group j: RLEs members[j]..members[j + 1]-1, at least one,
+    of one size, each with a run, adding up to h * w): (counts, starts), pycocotools' merge of
+    each group (a group of one is copied)."""
+    cdef Py_ssize_t n = members.shape[0] - 1, j, longest = 1, m, a
+    for j in range(n):
+        longest = max(longest, <Py_ssize_t>(starts[members[j + 1]] - starts[members[j]]) + 1)
+    out = np.empty(starts[starts.shape[0] - 1] - starts[0] + n, dtype=np.uint32)
+    out_starts = np.zeros(n + 1, dtype=np.int64)
+    cdef uint32_t[::1] o = out
+    cdef int64_t[::1] os = out_starts
+    cdef uint *merged = <uint *>allocate(sizeof(uint) * longest)
+    cdef uint *previous = <uint *>allocate(sizeof(uint) * longest)
+    if merged == NULL or previous == NULL:
+        free(merged)
+        free(previous)
+        raise MemoryError()
+    with nogil:
+        for j in range(n):
+            m = merge_walk(&counts[0], &starts[0], members[j], members[j + 1], False, merged, previous)
+            for a in range(m):
+                o[os[j] + a] = merged[a]
+            os[j + 1] = os[j] + m
+    free(merged)
+    free(previous)
+    return out[:os[n]], out_starts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,10 +626,11 @@ cdef Py_ssize_t rasterise(const double *xy, Py_ssize_t k, uint h, uint w, int *x
     return m
 
 
-def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, Py_ssize_t h, Py_ssize_t w,
-                       Py_ssize_t max_outline):
-    """Runs of polygons i = 0..n-1 (coordinates xy[offsets[i]:offsets[i + 1]]) on an h x w image:
-    (counts, starts, -1), or (None, None, i) when polygon i's outline exceeds max_outline."""
+def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, const int64_t[::1] heights,
+                       const int64_t[::1] widths, Py_ssize_t max_outline):
+    """Runs of polygons i = 0..n-1 (coordinates xy[offsets[i]:offsets[i + 1]]) on images of
+    heights[i] x widths[i]: (counts, starts, -1), or (None, None, i) when polygon i's outline
+    exceeds max_outline."""
     cdef Py_ssize_t n = offsets.shape[0] - 1, i, k, longest = 0, total = 0, most_points = 0, m
     cdef Py_ssize_t[::1] outline = np.empty(n, dtype=np.intp)
     for i in range(n):
@@ -565,7 +656,7 @@ def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, Py_ssiz
     with nogil:
         for i in range(n):
             k = (offsets[i + 1] - offsets[i]) // 2
-            m = rasterise(&xy[0] + offsets[i] if k > 0 else NULL, k, <uint>h, <uint>w, x, y, u, v, a,
+            m = rasterise(&xy[0] + offsets[i] if k > 0 else NULL, k, <uint>heights[i], <uint>widths[i], x, y, u, v, a,
                           <uint *>&c[0] + st[i])
             st[i + 1] = st[i] + m
     free(x); free(y); free(u); free(v); free(a)

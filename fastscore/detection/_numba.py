@@ -45,6 +45,7 @@ def box_iou_xywh(det, gt, crowd, out):
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
                       gt_box, gt_area, gt_crowd, gt_id,
                       dt_box, dt_area, dt_id, dt_unmatched_ignored,
+                      gt_ignored, pair_iou, pair_start,
                       iou_thrs, area_rng, codes, gt_match, dt_match):
     """COCO greedy matching of the (image, category) groups listed in ``groups``.
 
@@ -53,6 +54,12 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
     (stable), cut to maxDets[-1]; its ground truths in file order. A
     detection flagged in ``dt_unmatched_ignored`` is ignored when it matches
     nothing (LVIS: a category not exhaustively annotated in the image).
+    ``gt_ignored`` flags ground truths that are ignored whatever their area
+    (crowds; for keypoints also those without keypoints), ``gt_crowd`` those
+    that may match several detections. When ``pair_start`` is not empty the
+    IoUs are given, not computed from boxes: group ``grp``'s (n_d, n_g) block
+    of detection-by-ground-truth values (mask IoU or OKS), row-major, starts
+    at ``pair_iou[pair_start[grp]]``.
     ``dt_match[d, t, a]``, when given (not empty), receives the position of
     the ground truth a detection took (for pycocotools' evalImgs). Writes, for every IoU
     threshold t and area range a, ``codes[d, t, a]`` (IGNORED, TRUE_POSITIVE,
@@ -72,6 +79,8 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
     taken = np.empty(max_g, dtype=np.uint8)
     g_area = np.empty(max_g)
     g_crowd = np.empty(max_g, dtype=np.uint8)
+    g_ignored = np.empty(max_g, dtype=np.uint8)
+    given_ious = pair_start.shape[0] > 0
     g_id = np.empty(max_g, dtype=np.int64)
     d_area = np.empty(max_d)
     d_id = np.empty(max_d, dtype=np.int64)
@@ -98,12 +107,18 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
             row = gt_index[g0 + g]
             g_area[g] = gt_area[row]
             g_crowd[g] = gt_crowd[row]
+            g_ignored[g] = gt_ignored[row]
             g_id[g] = gt_id[row]
         for d in range(n_d):
             row = dt_index[d0 + d]
             d_area[d] = dt_area[row]
             d_id[d] = dt_id[row]
             d_free_ignored[d] = dt_unmatched_ignored[row]
+            if given_ious:
+                p0 = pair_start[grp] + d * n_g
+                for g in range(n_g):
+                    ious[d, g] = pair_iou[p0 + g]
+                continue
             for g in range(n_g):
                 col = gt_index[g0 + g]
                 ious[d, g] = _iou_xywh(dt_box[row, 0], dt_box[row, 1], dt_box[row, 2], dt_box[row, 3],
@@ -112,10 +127,10 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index,
         for a in range(n_area):
             lo = area_rng[a, 0]
             hi = area_rng[a, 1]
-            # ground truths to ignore (crowd, or area outside the range) go last, stable
+            # ground truths to ignore (crowd, no keypoints, or area outside the range) go last, stable
             k = 0
             for g in range(n_g):
-                ignored = g_crowd[g] != 0 or g_area[g] < lo or g_area[g] > hi
+                ignored = g_ignored[g] != 0 or g_area[g] < lo or g_area[g] > hi
                 ignore[g] = 1 if ignored else 0
                 if not ignored:
                     order[k] = g

@@ -30,16 +30,20 @@ def box_iou_xywh(det, gt, crowd, out):
 
 
 def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_box, gt_area, gt_crowd, gt_id,
-                      dt_box, dt_area, dt_id, dt_unmatched_ignored, iou_thrs, area_rng, codes, gt_match, dt_match):
+                      dt_box, dt_area, dt_id, dt_unmatched_ignored, gt_ignored, pair_iou, pair_start, iou_thrs,
+                      area_rng, codes, gt_match, dt_match):
     # sorted positions p read row gt_index[p] / dt_index[p] of the box arrays
+    gt_ignored = gt_ignored[gt_index]
     gt_box, gt_area, gt_crowd, gt_id = gt_box[gt_index], gt_area[gt_index], gt_crowd[gt_index], gt_id[gt_index]
     dt_box, dt_area, dt_id = dt_box[dt_index], dt_area[dt_index], dt_id[dt_index]
     dt_unmatched_ignored = dt_unmatched_ignored[dt_index]
     for grp in groups:
         gts = range(gt_lo[grp], gt_hi[grp])
         dts = range(dt_lo[grp], dt_hi[grp])
+        if len(pair_start):  # given IoUs (masks, keypoints): the group's (n_d, n_g) block
+            block = pair_iou[pair_start[grp]:pair_start[grp] + len(dts) * len(gts)].reshape(len(dts), len(gts))
         for a, (lo, hi) in enumerate(area_rng):
-            ignore = {g: bool(gt_crowd[g]) or gt_area[g] < lo or gt_area[g] > hi for g in gts}
+            ignore = {g: bool(gt_ignored[g]) or gt_area[g] < lo or gt_area[g] > hi for g in gts}
             ordered = [g for g in gts if not ignore[g]] + [g for g in gts if ignore[g]]
             for t, thr in enumerate(iou_thrs):
                 taken = set()
@@ -50,7 +54,10 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt
                             continue
                         if match is not None and not ignore[match] and ignore[g]:
                             break  # a match to a regular ground truth beats any ignored one
-                        iou = iou_xywh(dt_box[d], gt_box[g], bool(gt_crowd[g]))
+                        if len(pair_start):
+                            iou = block[d - dt_lo[grp], g - gt_lo[grp]]
+                        else:
+                            iou = iou_xywh(dt_box[d], gt_box[g], bool(gt_crowd[g]))
                         if iou < best:
                             continue
                         best, match = iou, g
@@ -352,6 +359,48 @@ def rle_iou(dt_counts, dt_starts, dt_h, dt_w, dt_box, gt_counts, gt_starts, gt_h
     return out
 
 
+
+def group_mask_iou(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_counts, gt_starts, gt_h, gt_w,
+                   gt_box, gt_area, gt_crowd, dt_counts, dt_starts, dt_h, dt_w, dt_box, dt_area, pair_start,
+                   threshold, out):
+    """Mask IoU of each group's (detection, ground truth) pairs into its (n_d, n_g) block of
+    ``out``: pycocotools' rleIou, with pairs that cannot reach ``threshold`` written 0."""
+    for grp in groups:
+        n_g = gt_hi[grp] - gt_lo[grp]
+        for d in range(dt_hi[grp] - dt_lo[grp]):
+            rd = dt_index[dt_lo[grp] + d]
+            for g in range(n_g):
+                rg = gt_index[gt_lo[grp] + g]
+                value = np.zeros(1)
+                overlap = iou_xywh(dt_box[rd], gt_box[rg], False)
+                if overlap > 0 and (dt_h[rd] != gt_h[rg] or dt_w[rd] != gt_w[rg]):
+                    value[0] = -1.0
+                elif overlap > 0:
+                    x_overlap = min(dt_box[rd, 0] + dt_box[rd, 2], gt_box[rg, 0] + gt_box[rg, 2]) - max(dt_box[rd, 0], gt_box[rg, 0])
+                    y_overlap = min(dt_box[rd, 1] + dt_box[rd, 3], gt_box[rg, 1] + gt_box[rg, 3]) - max(dt_box[rd, 1], gt_box[rg, 1])
+                    union = float(dt_area[rd]) if gt_crowd[rg] else float(max(dt_area[rd], gt_area[rg]))
+                    bound = min(float(min(dt_area[rd], gt_area[rg])), x_overlap * y_overlap) / union if union > 0 else 0.0
+                    if threshold <= 0 or bound >= threshold:
+                        rle_iou(dt_counts[dt_starts[rd]:dt_starts[rd + 1]], np.array([0, dt_starts[rd + 1] - dt_starts[rd]]),
+                                dt_h[rd:rd + 1], dt_w[rd:rd + 1], dt_box[rd:rd + 1],
+                                gt_counts[gt_starts[rg]:gt_starts[rg + 1]], np.array([0, gt_starts[rg + 1] - gt_starts[rg]]),
+                                gt_h[rg:rg + 1], gt_w[rg:rg + 1], gt_box[rg:rg + 1], gt_crowd[rg:rg + 1], 0, 1, value)
+                out[pair_start[grp] + d * n_g + g] = value[0]
+
+
+def merge_rle_groups(counts, starts, members):
+    parts = []
+    for j in range(len(members) - 1):
+        lo, hi = members[j], members[j + 1]
+        if hi - lo == 1:
+            parts.append(np.asarray(counts[starts[lo]:starts[lo + 1]], np.uint32))
+        else:
+            parts.append(merge_rles(counts[starts[lo]:starts[hi]], starts[lo:hi + 1] - starts[lo], False))
+    out_starts = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=out_starts[1:])
+    return (np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)), out_starts
+
+
 def merge_rles(counts, starts, intersect):
     merged = _split(counts, starts, 0)
     for i in range(1, len(starts) - 1):
@@ -426,13 +475,64 @@ def polygon_counts(xy, h, w):
     return np.array(out, dtype=np.uint32)
 
 
-def rasterise_polygons(xy, offsets, h, w, max_outline):
+def rasterise_polygons(xy, offsets, heights, widths, max_outline):
     parts = []
     for i in range(len(offsets) - 1):
         polygon = xy[offsets[i]:offsets[i + 1]]
         if polygon_outline_length(polygon) > max_outline:
             return None, None, i
-        parts.append(polygon_counts(polygon, h, w))
+        parts.append(polygon_counts(polygon, int(heights[i]), int(widths[i])))
     starts = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum([len(p) for p in parts], out=starts[1:])
     return (np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)), starts, -1
+
+
+# --------------------------------------------------------------------------- keypoint similarity
+
+def _oks_pair_exponents(g_kp, g_box, g_area, d_kp, variances):
+    """pycocotools' computeOks exponents of one (detection, ground truth) pair, as NumPy computes them."""
+    xg, yg, vg = g_kp[0::3], g_kp[1::3], g_kp[2::3]
+    xd, yd = d_kp[0::3], d_kp[1::3]
+    visible = vg > 0
+    if visible.any():
+        dx, dy = xd - xg, yd - yg
+    else:
+        x0, x1 = g_box[0] - g_box[2], g_box[0] + g_box[2] * 2
+        y0, y1 = g_box[1] - g_box[3], g_box[1] + g_box[3] * 2
+        zero = np.zeros(len(variances))
+        dx = np.maximum(zero, x0 - xd) + np.maximum(zero, xd - x1)
+        dy = np.maximum(zero, y0 - yd) + np.maximum(zero, yd - y1)
+    e = (dx ** 2 + dy ** 2) / variances / (g_area + np.spacing(1)) / 2
+    return e[visible] if visible.any() else e
+
+
+def oks_term_counts(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, gt_kp, term_start):
+    term_start[0] = 0
+    for j, grp in enumerate(groups):
+        visible = (gt_kp[gt_index[gt_lo[grp]:gt_hi[grp]], 2::3] > 0).sum(axis=1)
+        per_detection = int(np.where(visible > 0, visible, gt_kp.shape[1] // 3).sum())
+        term_start[j + 1] = term_start[j] + per_detection * (dt_hi[grp] - dt_lo[grp])
+
+
+def oks_exponents(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt_kp, gt_box, gt_area, dt_kp,
+                  variances, term_start, out):
+    for j, grp in enumerate(groups):
+        p = term_start[j]
+        for d in dt_index[dt_lo[grp]:dt_hi[grp]]:
+            for g in gt_index[gt_lo[grp]:gt_hi[grp]]:
+                e = _oks_pair_exponents(gt_kp[g], gt_box[g], gt_area[g], dt_kp[d], variances)
+                out[p:p + len(e)] = e
+                p += len(e)
+
+
+def oks_means(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, gt_kp, terms, term_start, pair_start, out):
+    k = gt_kp.shape[1] // 3
+    for j, grp in enumerate(groups):
+        p = term_start[j]
+        n_g = gt_hi[grp] - gt_lo[grp]
+        for d in range(dt_hi[grp] - dt_lo[grp]):
+            for g in range(n_g):
+                visible = int((gt_kp[gt_index[gt_lo[grp] + g], 2::3] > 0).sum())
+                c = visible if visible > 0 else k
+                out[pair_start[grp] + d * n_g + g] = np.sum(terms[p:p + c]) / c
+                p += c

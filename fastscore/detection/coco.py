@@ -347,8 +347,15 @@ def _sort_by_group(keys: np.ndarray, n_keys: int, values: np.ndarray, backend=No
 
 def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: np.ndarray,
                      category_ids: np.ndarray, *, unmatched_ignored=None, record_pairs=False,
-                     backend=None) -> tuple[MatchedDetections, dict]:
+                     gt_ignored=None, pair_ious=None, backend=None) -> tuple[MatchedDetections, dict]:
     """Sort, group and greedily match; returns the per-detection outcome.
+
+    By default the IoUs are box IoUs. ``pair_ious``, a function of the group
+    layout ``(groups, gt_starts, dt_lo, dt_hi, gt_index, dt_index)``, gives
+    them instead (mask IoU, keypoint OKS): ``(values, pair_start)`` with group
+    ``grp``'s (n_d, n_g) block of detection-by-ground-truth values at
+    ``values[pair_start[grp]:]``. ``gt_ignored`` (one flag per ground truth,
+    default the crowd flags) marks ground truths ignored at every area.
 
     ``unmatched_ignored`` (one flag per detection) marks detections that are
     ignored when they match nothing (LVIS' non-exhaustive categories). With
@@ -403,11 +410,17 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     gt_match = np.full((len(gt_index), n_thr, n_area), -1, dtype=np.int64)
     dt_match = np.full((len(dt_index) if record_pairs else 0, n_thr, n_area), -1, dtype=np.int64)
     free_ignored = np.zeros(len(dt), np.uint8) if unmatched_ignored is None else unmatched_ignored.astype(np.uint8)
+    gt_ignored = gt.iscrowd if gt_ignored is None else np.ascontiguousarray(gt_ignored, dtype=np.uint8)
+    if pair_ious is None:
+        given, pair_start = np.zeros(0), np.zeros(0, np.int64)
+    else:
+        given, pair_start = pair_ious(groups, gt_starts, dt_lo, dt_hi, gt_index, dt_index)
     _, match = _MATCH.resolve(backend)
     chunks = np.array_split(groups, max(1, min(len(groups), 4 * n_threads())))
     map_threads(lambda chunk: match(chunk, gt_starts[:-1], gt_starts[1:], dt_lo, dt_hi, gt_index, dt_index,
                                     gt.bbox, gt.area, gt.iscrowd, gt.id, dt.bbox, dt.area, dt.id, free_ignored,
-                                    params.iou_thresholds, params.area_ranges, codes, gt_match, dt_match), chunks)
+                                    gt_ignored, given, pair_start, params.iou_thresholds, params.area_ranges, codes,
+                                    gt_match, dt_match), chunks)
     pairs = {}
     if record_pairs:  # positions before the maxDets cut, as the group bounds use them
         pairs = dict(dt_match=dt_match, codes_all=codes, dt_index_all=dt_index, gt_index_all=gt_index,
@@ -424,7 +437,7 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     n_k = n_cat if params.use_categories else 1
     n_positive = np.zeros((n_k, n_area), dtype=np.int64)
     g_area = gt.area[gt_index]
-    regular = gt.iscrowd[gt_index] == 0
+    regular = gt_ignored[gt_index] == 0
     for a, (lo, hi) in enumerate(params.area_ranges):
         counted = regular & (g_area >= lo) & (g_area <= hi)
         n_positive[:, a] = np.bincount(k_gt[counted], minlength=n_k)
@@ -433,7 +446,7 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
         image_id=dt.image_id[dt_index], category_index=d_cat_s if params.use_categories else np.zeros(len(dt_index), np.int64),
         rank=rank, score=dt.score[dt_index], codes=codes, n_positive=n_positive)
     extra = {"gt_index": gt_index, "gt_category_index": g_cat_s, "gt_match": gt_match, "dt_index": dt_index,
-             "dt_category_index": d_cat_s}
+             "dt_category_index": d_cat_s, "gt_ignored": gt_ignored}
     extra.update(pairs)
     return matched, extra
 
@@ -464,29 +477,37 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
 # --------------------------------------------------------------------------- summary
 
 _SUMMARY_LINE = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
-# (ap, iouThr, areaRng label, index into maxDets) of pycocotools' 12 bbox statistics
-_SUMMARY_SPEC = ((1, None, "all", -1), (1, .5, "all", 2), (1, .75, "all", 2), (1, None, "small", 2),
-                 (1, None, "medium", 2), (1, None, "large", 2), (0, None, "all", 0), (0, None, "all", 1),
-                 (0, None, "all", 2), (0, None, "small", 2), (0, None, "medium", 2), (0, None, "large", 2))
+# (ap, iouThr, areaRng label, maxDets) of pycocotools' summary statistics: maxDets an int is
+# that number, a str "i" the i-th of params.maxDets (pycocotools' _summarizeDets / _summarizeKps)
+_SUMMARY_SPECS = {
+    "bbox": ((1, None, "all", 100), (1, .5, "all", "2"), (1, .75, "all", "2"), (1, None, "small", "2"),
+             (1, None, "medium", "2"), (1, None, "large", "2"), (0, None, "all", "0"), (0, None, "all", "1"),
+             (0, None, "all", "2"), (0, None, "small", "2"), (0, None, "medium", "2"), (0, None, "large", "2")),
+    "keypoints": ((1, None, "all", 20), (1, .5, "all", 20), (1, .75, "all", 20), (1, None, "medium", 20),
+                  (1, None, "large", 20), (0, None, "all", 20), (0, .5, "all", 20), (0, .75, "all", 20),
+                  (0, None, "medium", 20), (0, None, "large", 20)),
+}
 
 
-def summarize(precision, recall, params: CocoParams, *, max_dets_default=100):
-    """pycocotools' summarize() for bbox: (stats (12,), the 12 printed lines).
+def summarize(precision, recall, params: CocoParams, *, iou_type: str = "bbox"):
+    """pycocotools' summarize(): (stats, the printed lines); 12 numbers for bbox and segm
+    (iou_type "bbox"), 10 for keypoints.
 
     The same NumPy selections and means as pycocotools, so the numbers are
     bit-identical given identical precision/recall arrays.
     """
     max_dets = list(params.max_detections)
-    if len(max_dets) < 3:
+    if iou_type == "bbox" and len(max_dets) < 3:
         raise ValueError(
             f"the 12-number COCO summary needs three maxDets (e.g. [1, 10, 100]), got {max_dets}; "
             f"read result.precision / result.recall directly for other settings."
         )
-    iou_thrs = params.iou_thresholds
-    stats = np.zeros((12,))
+    iou_thrs = np.asarray(params.iou_thresholds)
+    spec = _SUMMARY_SPECS[iou_type]
+    stats = np.zeros((len(spec),))
     lines = []
-    for i, (ap, iou_thr, area, m_index) in enumerate(_SUMMARY_SPEC):
-        md = max_dets_default if m_index == -1 else max_dets[m_index]
+    for i, (ap, iou_thr, area, md) in enumerate(spec):
+        md = max_dets[int(md)] if isinstance(md, str) else md
         aind = [j for j, label in enumerate(params.area_labels) if label == area]
         mind = [j for j, m in enumerate(max_dets) if m == md]
         s = precision if ap == 1 else recall

@@ -35,9 +35,13 @@ _MAX_OUTLINE = 2 ** 27  # points of one polygon's upsampled outline (~1.5 GB of 
 _PARALLEL_PIXELS = 1 << 18  # below this many pixels per call, one thread
 
 
-def _kernel(name: str, function: str) -> Kernel:
-    return Kernel(name, {"cython": f"fastscore._cy.masks:{function}",
+def compiled_kernel(name: str, function: str, module: str = "masks") -> Kernel:
+    """A kernel compiled ahead of time (``fastscore._cy.<module>``) with its reference twin."""
+    return Kernel(name, {"cython": f"fastscore._cy.{module}:{function}",
                          "reference": f"fastscore.detection._reference:{function}"})
+
+
+_kernel = compiled_kernel
 
 
 _ENCODE = _kernel("mask encode", "encode_masks")
@@ -419,7 +423,9 @@ def polygons_to_rles(polygons, h: int, w: int, *, backend=None, where: str = "po
             polygon_array(p, f"{where}[{i}]", backend=backend)
     offsets = np.zeros(len(polygons) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    counts, starts, bad = _RASTERISE.resolve(backend)[1](xy, offsets, h, w, _MAX_OUTLINE)
+    n = len(polygons)
+    counts, starts, bad = _RASTERISE.resolve(backend)[1](xy, offsets, np.full(n, h, np.int64), np.full(n, w, np.int64),
+                                                         _MAX_OUTLINE)
     if bad >= 0:
         polygon_array(polygons[bad], f"{where}[{bad}]", backend=backend)
     n = len(polygons)

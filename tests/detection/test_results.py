@@ -162,18 +162,21 @@ def test_empty_sets():
     assert result.stats[0] == -1.0  # no ground truth anywhere: pycocotools' -1
 
 
-def test_compat_rejects_segm_and_stray_images(capsys):
+def test_compat_rejects_bad_results_and_stray_images(capsys):
     gt_file, _ = coco_sample_paths()
     coco = COCO(gt_file)
-    with pytest.raises(NotImplementedError, match="bbox"):
-        COCOeval(coco, coco, "segm")
+    with pytest.raises(ValueError, match="iouType must be one of"):
+        COCOeval(coco, coco, "mask")
     with pytest.raises(ValueError, match="do not correspond"):
         coco.loadRes([{"image_id": -5, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.3}])
     with pytest.warns(UserWarning, match="not in the ground truth"):
         coco.loadRes([{"image_id": 42, "category_id": 1000, "bbox": [0, 0, 1, 1], "score": 0.3}])
-    with pytest.raises(NotImplementedError, match="bounding-box results only"):
+    with pytest.raises(ValueError, match="must be RLE dicts"):
         coco.loadRes([{"image_id": 42, "category_id": 1, "segmentation": [[0, 0, 1, 1]], "score": 0.3}])
-    assert COCOeval(coco, coco, "bbox").evalImgs == []  # before evaluate(), as pycocotools' empty list
+    with pytest.raises(NotImplementedError, match="caption"):
+        coco.loadRes([{"image_id": 42, "caption": "a dog"}])
+    before = COCOeval(coco, coco, "bbox").evalImgs
+    assert not before and isinstance(before, dict)  # before evaluate(), pycocotools' empty defaultdict
     assert len(coco.getImgIds()) == 100 and coco.loadCats(1)[0]["name"] == "person"
     assert len(coco.getAnnIds(imgIds=[42])) == len(coco.imgToAnns[42])
 

@@ -44,7 +44,6 @@ Running per image evaluation...
 from __future__ import annotations
 
 import copy
-import datetime
 import itertools
 import json
 import time
@@ -53,22 +52,15 @@ from collections import defaultdict
 
 import numpy as np
 
-from ...detection.coco import (
-    BoxTable,
-    CocoParams,
-    check_ground_truth_ids,
-    default_area_ranges,
-    default_iou_thresholds,
-    default_recall_thresholds,
-    ids_missing_from,
-    match_detections,
-)
-from ...detection.evaluation import evaluate_matched
+from ...detection import masks as _masks
+from ...detection.coco import BoxTable, ids_missing_from
+from ...detection.keypoints import keypoint_array, result_areas_and_boxes
+from ...detection.segmentation import MaskColumns, result_rles, segmentation_rles
 from ..._config import with_ordinary_pages
 from ...detection._json import annotation_columns, results_columns
 from ...detection.io import columns_from_dicts
 
-__all__ = ["COCO", "COCOeval", "Params"]
+__all__ = ["COCO", "COCOeval", "Params", "mask"]
 
 
 def _is_array_like(obj) -> bool:
@@ -96,6 +88,58 @@ def _read_json_list(path) -> list:
     return anns
 
 
+def _result_kind(anns: list) -> str:
+    """pycocotools' loadRes branch order, decided by the first result."""
+    if not anns:
+        return "bbox"
+    first = anns[0]
+    if "caption" in first:
+        raise NotImplementedError("caption results are not evaluated by fastscore (pycocotools' caption branch).")
+    if "bbox" in first and not first["bbox"] == []:
+        return "bbox"
+    if "segmentation" in first:
+        return "segm"
+    if "keypoints" in first:
+        return "keypoints"
+    raise ValueError("results must hold 'bbox', 'segmentation' (RLE) or 'keypoints' (the first result has "
+                     f"{sorted(first)}).")
+
+
+def _complete_mask_results(anns: list) -> MaskColumns:
+    """pycocotools' segm branch of loadRes, in place: area and (if absent) box from the RLE; id, iscrowd."""
+    missing = next((i for i, a in enumerate(anns) if "segmentation" not in a), None)
+    if missing is not None:
+        raise ValueError(f"result {missing} has no 'segmentation'; mask results need an RLE each.")
+    segs = [a["segmentation"] for a in anns]
+    bad = next((i for i, sg in enumerate(segs) if not isinstance(sg, dict)), None)
+    if bad is not None:
+        raise ValueError(f"result {bad}: segmentation results must be RLE dicts {{'size': [h, w], 'counts': ...}} "
+                         f"(pycocotools reads only RLE here); encode polygons with mask.frPyObjects first.")
+    masks = MaskColumns.of(result_rles(segs, labels=lambda i: f"result {i} (image {anns[i].get('image_id')})"))
+    areas = masks.areas.tolist()
+    boxes = masks.boxes.tolist()
+    for i, ann in enumerate(anns):
+        ann["area"] = np.uint32(areas[i])  # pycocotools' maskUtils.area value
+        if "bbox" not in ann:
+            ann["bbox"] = np.array(boxes[i])
+        ann["id"] = i + 1
+        ann["iscrowd"] = 0
+    return masks
+
+
+def _complete_keypoint_results(anns: list) -> None:
+    """pycocotools' keypoints branch of loadRes, in place: the box around the keypoints, its area, id."""
+    missing = next((i for i, a in enumerate(anns) if "keypoints" not in a), None)
+    if missing is not None:
+        raise ValueError(f"result {missing} has no 'keypoints'; keypoint results need them [x1, y1, v1, ...].")
+    kps = keypoint_array([a["keypoints"] for a in anns], None, labels=lambda i: f"result {i}", name="results")
+    areas, boxes = result_areas_and_boxes(kps)
+    for i, ann in enumerate(anns):
+        ann["area"] = float(areas[i])
+        ann["id"] = i + 1
+        ann["bbox"] = boxes[i].tolist()
+
+
 class COCO:
     """COCO annotations (pycocotools' ``COCO``): reads the same JSON files.
 
@@ -111,6 +155,7 @@ class COCO:
         self._load_dataset = None  # builds the dict view of a file on first use
         self._index = None
         self._table = None
+        self._derived = {}  # mask and keypoint columns, built when an evaluation needs them
         self._image_ids = None  # image / category ids in file order, from the compiled reader
         self._category_ids = None
         if annotation_file is not None:
@@ -138,6 +183,7 @@ class COCO:
         self._load_dataset = None
         self._index = None
         self._table = None
+        self._derived = {}
         self._image_ids = None
         self._category_ids = None
 
@@ -148,6 +194,7 @@ class COCO:
         self._index = None
         if self._load_dataset is None:  # dataset set by hand: the columns follow it
             self._table = None
+            self._derived = {}
             self._image_ids = None
             self._category_ids = None
         print("index created!")
@@ -192,7 +239,82 @@ class COCO:
         """The annotations as columns (cached)."""
         if self._table is None:
             self._table = columns_from_dicts(self.dataset.get("annotations", []), side)
+            self._derived = {}
         return self._table
+
+    def _annotation_label(self, side: str):
+        table = self.table(side)
+        what = "ground-truth annotation" if side == "gt" else "result"
+        return lambda i: f"{what} {i} (id {int(table.id[i])}, image {int(table.image_id[i])})"
+
+    def _image_sizes(self, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """Height and width of each annotation's image (from ``images``)."""
+        table = self.table(side)
+        sizes = {}
+        for img in self.dataset.get("images", []):
+            sizes[img["id"]] = (img.get("height", -1), img.get("width", -1))
+        heights = np.empty(len(table), np.int64)
+        widths = np.empty(len(table), np.int64)
+        label = self._annotation_label(side)
+        for i, image_id in enumerate(table.image_id.tolist()):
+            size = sizes.get(image_id)
+            if size is None or size[0] is None or size[1] is None or size[0] == -1 or size[1] == -1:
+                raise ValueError(f"{label(i)}: its image {'is not in images' if size is None else 'has no height/width'}; "
+                                 f"masks need the image size (COCO's images[].height and width).")
+            heights[i], widths[i] = _masks.image_size(size[0], size[1], f"image {image_id}")
+        return heights, widths
+
+    def _mask_columns(self, side: str) -> MaskColumns:
+        """annToRLE of every annotation, as RLE columns aligned with ``table()`` (cached)."""
+        self.table(side)
+        if "masks" not in self._derived:
+            anns = self.dataset.get("annotations", [])
+            label = self._annotation_label(side)
+            missing = next((i for i, a in enumerate(anns) if "segmentation" not in a), None)
+            if missing is not None:
+                raise ValueError(f"{label(missing)} has no 'segmentation'; iouType='segm' needs one per annotation "
+                                 f"(polygons or RLE).")
+            heights, widths = self._image_sizes(side)
+            rles = segmentation_rles([a["segmentation"] for a in anns], heights, widths, labels=label)
+            self._derived["masks"] = MaskColumns.of(rles)
+        return self._derived["masks"]
+
+    def _keypoint_columns(self, side: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(keypoints (n, 3K), num_keypoints or None for results) aligned with ``table()`` (cached)."""
+        self.table(side)
+        if "keypoints" not in self._derived:
+            anns = self.dataset.get("annotations", [])
+            label = self._annotation_label(side)
+            missing = next((i for i, a in enumerate(anns) if "keypoints" not in a), None)
+            if missing is not None:
+                raise ValueError(f"{label(missing)} has no 'keypoints'; iouType='keypoints' needs them "
+                                 f"[x1, y1, v1, ...] on every annotation.")
+            kps = keypoint_array([a["keypoints"] for a in anns], None, labels=label, name="keypoints")
+            counts = None
+            if side == "gt":
+                missing = next((i for i, a in enumerate(anns) if "num_keypoints" not in a), None)
+                if missing is not None:
+                    raise ValueError(f"{label(missing)} has no 'num_keypoints'; pycocotools ignores ground truths "
+                                     f"with num_keypoints == 0, so every annotation needs it.")
+                counts = np.array([a["num_keypoints"] for a in anns], dtype=np.float64)
+            self._derived["keypoints"] = (kps, counts)
+        return self._derived["keypoints"]
+
+    # -- masks of annotations (pycocotools' annToRLE / annToMask) -------------------------------
+    def annToRLE(self, ann):
+        """The annotation's segmentation as an RLE (polygons merged into one mask)."""
+        t = self.imgs[ann["image_id"]]
+        h, w = t["height"], t["width"]
+        segm = ann["segmentation"]
+        if type(segm) is list:
+            return mask.merge(mask.frPyObjects(segm, h, w))
+        if type(segm["counts"]) is list:
+            return mask.frPyObjects(segm, h, w)
+        return segm
+
+    def annToMask(self, ann):
+        """The annotation's segmentation as an (h, w) uint8 mask."""
+        return mask.decode(self.annToRLE(ann))
 
     # -- pycocotools' queries ----------------------------------------------------------------
     def info(self):
@@ -253,35 +375,53 @@ class COCO:
     # -- results -----------------------------------------------------------------------------
     @with_ordinary_pages
     def loadRes(self, resFile):
-        """Load detections (a JSON file, a list of dicts or an (N, 7) array) against this ground truth."""
+        """Load results (a JSON file, a list of dicts or an (N, 7) array) against this ground truth.
+
+        As pycocotools, the first result decides the kind: a non-empty ``bbox`` makes them box
+        results (area = box area, a box polygon as segmentation where none is given), else a
+        ``segmentation`` (RLE) makes them mask results (area and box from the mask), else
+        ``keypoints`` (box and area around the keypoints).
+        """
         res = COCO()
         print("Loading and preparing results...")
         tic = time.time()
         if isinstance(resFile, (str, bytes)) or hasattr(resFile, "__fspath__"):
-            # the compiled reader fills the columns; the dicts are built only if asked for
-            table = BoxTable.from_columns(results_columns(resFile), side="dt")
-            self._check_results(table)
-            res._table = table
-            res._dataset = None
-            res._load_dataset = lambda: self._results_dataset(_read_json_list(resFile))
-            print("DONE (t={:0.2f}s)".format(time.time() - tic))
-            return res
-        if isinstance(resFile, np.ndarray):
+            try:
+                # the compiled reader fills the columns of box results; dicts are built only if asked for
+                table = BoxTable.from_columns(results_columns(resFile), side="dt")
+            except ValueError:
+                anns = _read_json_list(resFile)
+                if anns and isinstance(anns[0], dict) and anns[0].get("bbox", []) != []:
+                    raise  # box results with a bad record: the reader's message names it
+            else:
+                self._check_results(table)
+                res._table = table
+                res._dataset = None
+                res._load_dataset = lambda: self._results_dataset(_read_json_list(resFile))
+                print("DONE (t={:0.2f}s)".format(time.time() - tic))
+                return res
+        elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
         if not isinstance(anns, list):
             raise ValueError(f"results must be a list of detection dicts (a JSON array), got {type(anns).__name__}.")
-        if anns and not ("bbox" in anns[0] and len(anns[0]["bbox"]) > 0):
-            raise NotImplementedError(
-                "fastscore.compat.pycocotools supports bounding-box results only (dicts with a 'bbox'); "
-                "segmentation, keypoint and caption results are not supported yet."
-            )
+        if anns and not isinstance(anns[0], dict):
+            raise ValueError(f"results must be detection dicts, got {type(anns[0]).__name__}.")
+        kind = _result_kind(anns)
+        derived = {}
+        if kind == "segm":
+            derived["masks"] = _complete_mask_results(anns)
+        elif kind == "keypoints":
+            _complete_keypoint_results(anns)
         table = columns_from_dicts(anns, "dt")
+        if kind != "bbox":  # the area of a mask or of the keypoints' box, not of the box
+            table.area = np.fromiter((a["area"] for a in anns), np.float64, len(anns))
         self._check_results(table)
-        res.dataset = self._results_dataset(anns)
+        res.dataset = self._results_dataset(anns, kind)
         res.createIndex()
         res._table = table
+        res._derived = derived
         print("DONE (t={:0.2f}s)".format(time.time() - tic))
         return res
 
@@ -298,10 +438,11 @@ class COCO:
                 f"{unknown.size} category id(s) of the results are not in the ground truth (first: {unknown[:5].tolist()}); "
                 f"pycocotools ignores those detections, and so does fastscore.", UserWarning, stacklevel=3)
 
-    def _results_dataset(self, anns: list) -> dict:
+    def _results_dataset(self, anns: list, kind: str = "bbox") -> dict:
         """pycocotools' results dataset: the images, a copy of the categories, completed result dicts."""
-        # pycocotools completes each result dict in place (id, area, iscrowd, a box polygon)
-        for i, ann in enumerate(anns):
+        # pycocotools completes each box result in place (id, area, iscrowd, a box polygon);
+        # mask and keypoint results were completed by loadRes
+        for i, ann in enumerate(anns if kind == "bbox" else ()):
             bb = ann["bbox"]
             x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
             if "segmentation" not in ann:
@@ -323,210 +464,10 @@ class COCO:
                  "category_id": int(row[6])} for row in data]
 
     def __getattr__(self, name):
-        if name in ("showAnns", "annToRLE", "annToMask", "download"):
-            raise AttributeError(f"COCO.{name} works on masks or images, which fastscore does not handle; use pycocotools for it.")
+        if name in ("showAnns", "download"):
+            raise AttributeError(f"COCO.{name} draws or downloads images, which fastscore does not do; use pycocotools for it.")
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
-class Params:
-    """pycocotools' evaluation parameters (bbox)."""
-
-    def __init__(self, iouType="segm"):
-        if iouType not in ("bbox", "segm", "keypoints"):
-            raise Exception("iouType not supported")
-        self.imgIds = []
-        self.catIds = []
-        self.iouThrs = default_iou_thresholds()
-        self.recThrs = default_recall_thresholds()
-        self.maxDets = [1, 10, 100]
-        self.areaRng = default_area_ranges()
-        self.areaRngLbl = ["all", "small", "medium", "large"]
-        self.useCats = 1
-        self.iouType = iouType
-        self.useSegm = None
-
-    def _copy(self) -> "Params":
-        """An independent copy (what pycocotools' deepcopy gives: new lists and arrays, same ids)."""
-        other = copy.copy(self)
-        for name, value in vars(self).items():
-            if isinstance(value, np.ndarray):
-                setattr(other, name, value.copy())
-            elif isinstance(value, list):
-                setattr(other, name, [list(v) if isinstance(v, list) else v for v in value])
-        return other
-
-    def _to_core(self) -> CocoParams:
-        return CocoParams(image_ids=self.imgIds, category_ids=self.catIds, iou_thresholds=self.iouThrs,
-                          recall_thresholds=self.recThrs, max_detections=self.maxDets, area_ranges=self.areaRng,
-                          area_labels=self.areaRngLbl, use_categories=bool(self.useCats)).checked()
-
-
-def _check_iou_type(iou_type):
-    if iou_type != "bbox":
-        raise NotImplementedError(
-            f"fastscore.compat.pycocotools evaluates iouType='bbox' only; got iouType={iou_type!r} "
-            f"(segm and keypoints are not supported yet). Pass iouType='bbox'."
-        )
-
-
-class COCOeval:
-    """pycocotools' ``COCOeval`` for bounding boxes, with identical numbers.
-
-    Parameters
-    ----------
-    cocoGt, cocoDt : COCO
-    iouType : str
-        Must be "bbox" (pycocotools' default, "segm", is not supported).
-    """
-
-    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm"):
-        if not iouType:
-            print("iouType not specified. use default iouType segm")
-            iouType = "segm"
-        _check_iou_type(iouType)
-        self.cocoGt = cocoGt
-        self.cocoDt = cocoDt
-        self.eval = {}
-        self.params = Params(iouType=iouType)
-        self._paramsEval = {}
-        self.stats = []
-        self._matched = None
-        self._eval_imgs = None
-        if cocoGt is not None:
-            self.params.imgIds = sorted(cocoGt.getImgIds())
-            self.params.catIds = sorted(cocoGt.getCatIds())
-
-    @property
-    def evalImgs(self):
-        """pycocotools' per-image results (a K x A x I list of dicts or None), built on first access.
-
-        The evaluation itself keeps the matching as arrays; this list is made
-        for code that reads it, by a second matching pass that records the
-        pairs, so it costs about what pycocotools' own evaluate() does.
-        """
-        if self._matched is None:
-            return []
-        if self._eval_imgs is None:
-            self._eval_imgs = self._build_eval_imgs()
-        return self._eval_imgs
-
-    def _build_eval_imgs(self) -> list:
-        core, p = self._core, self._paramsEval
-        gt, dt = self.cocoGt.table("gt"), self.cocoDt.table("dt")
-        _, info = match_detections(gt, dt, core, core.image_ids, core.category_ids, record_pairs=True)
-        n_cat = len(core.category_ids)
-        cat_ids = list(core.category_ids) if core.use_categories else [-1]
-        gt_rows, dt_rows = info["gt_index_all"], info["dt_index_all"]
-        gt_starts, dt_starts, dt_upto = info["gt_starts"], info["dt_starts"], info["dt_keep_upto"]
-        codes, dt_match = info["codes_all"], info["dt_match"]
-        max_det = core.max_detections[-1]
-        out = []
-        for k, cat_id in enumerate(cat_ids):
-            for a, area_range in enumerate(p.areaRng):
-                lo, hi = core.area_ranges[a]
-                for i, img_id in enumerate(core.image_ids):
-                    key = i * n_cat + k if core.use_categories else i  # groups in (image, category) order
-                    g0, g1 = gt_starts[key], gt_starts[key + 1]
-                    d0, d1 = dt_starts[key], dt_upto[key]
-                    if g0 == g1 and d0 == dt_starts[key + 1]:
-                        out.append(None)
-                        continue
-                    rows = gt_rows[g0:g1]
-                    ignore = ((gt.iscrowd[rows] != 0) | (gt.area[rows] < lo) | (gt.area[rows] > hi)).astype(np.int64)
-                    order = np.argsort(ignore, kind="mergesort")  # ignored ground truth last
-                    place = np.empty(len(order), np.int64)
-                    place[order] = np.arange(len(order))
-                    det_rows = dt_rows[d0:d1]
-                    taken = dt_match[d0:d1, :, a].T  # (T, D) ground-truth positions
-                    hit = taken >= 0
-                    dt_matches = np.where(hit, gt.id[gt_rows[np.maximum(taken, 0)]], 0).astype(np.float64)
-                    gt_matches = np.zeros((len(core.iou_thresholds), len(order)))
-                    for t in range(gt_matches.shape[0]):
-                        d_hit = np.flatnonzero(hit[t])[::-1]  # the last detection to take a crowd region wins
-                        g_hit, first = np.unique(place[taken[t, d_hit] - g0], return_index=True)
-                        gt_matches[t, g_hit] = dt.id[det_rows[d_hit[first]]]
-                    out.append({
-                        "image_id": img_id, "category_id": cat_id, "aRng": area_range, "maxDet": max_det,
-                        "dtIds": dt.id[det_rows].tolist(), "gtIds": gt.id[rows[order]].tolist(),
-                        "dtMatches": dt_matches, "gtMatches": gt_matches, "dtScores": dt.score[det_rows].tolist(),
-                        "gtIgnore": ignore[order], "dtIgnore": codes[d0:d1, :, a].T == 0,
-                    })
-        return out
-
-    @with_ordinary_pages
-    def evaluate(self):
-        """Match detections to ground truth for every image, category and area range."""
-        tic = time.time()
-        print("Running per image evaluation...")
-        p = self.params
-        if p.useSegm is not None:
-            p.iouType = "segm" if p.useSegm == 1 else "bbox"
-            print("useSegm (deprecated) is not None. Running {} evaluation".format(p.iouType))
-        _check_iou_type(p.iouType)
-        print("Evaluate annotation type *{}*".format(p.iouType))
-        p.imgIds = list(np.unique(p.imgIds))
-        if p.useCats:
-            p.catIds = list(np.unique(p.catIds))
-        p.maxDets = sorted(p.maxDets)
-        self.params = p
-        core = p._to_core()
-        gt = self.cocoGt.table("gt")
-        dt = self.cocoDt.table("dt")
-        check_ground_truth_ids(gt)
-        image_ids = core.image_ids if core.image_ids is not None else np.zeros(0, np.int64)
-        cat_ids = core.category_ids if core.category_ids is not None else np.zeros(0, np.int64)
-        self._matched, _ = match_detections(gt, dt, core, image_ids, cat_ids)
-        self._eval_imgs = None
-        self._core = core
-        self._paramsEval = self.params._copy()
-        print("DONE (t={:0.2f}s).".format(time.time() - tic))
-
-    @with_ordinary_pages
-    def accumulate(self, p=None):
-        """Precision/recall arrays into ``self.eval`` (pycocotools' layout)."""
-        print("Accumulating evaluation results...")
-        tic = time.time()
-        if self._matched is None:
-            print("Please run evaluate() first")  # pycocotools' line; it then fails on a missing attribute
-            raise ValueError("accumulate() needs the matches of evaluate(): call E.evaluate() first.")
-        if p is not None and p is not self.params:
-            core = p._to_core()
-            if not _same_params(core, self._core):
-                raise ValueError("accumulate(p) accepts only the parameters evaluate() ran with; "
-                                 "set them on E.params and call evaluate() again.")
-        p = self.params
-        p.catIds = p.catIds if p.useCats == 1 else [-1]
-        cats = np.asarray(p.catIds, dtype=np.int64)
-        self._result = evaluate_matched(self._matched, self._core, self._core.image_ids, cats)
-        r = self._result
-        T, R, K, A, M = r.precision.shape
-        self.eval = {
-            "params": p,
-            "counts": [T, R, K, A, M],
-            "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-            "precision": r.precision,
-            "recall": r.recall,
-            "scores": r.scores,
-        }
-        print("DONE (t={:0.2f}s).".format(time.time() - tic))
-
-    def summarize(self):
-        """Print the 12 summary lines and set ``stats``."""
-        if not self.eval:
-            raise Exception("Please run accumulate() first")
-        for line in self._result.summary_lines:
-            print(line)
-        if not self._result.summary_lines:
-            raise ValueError("the COCO summary needs three maxDets (e.g. [1, 10, 100]).")
-        self.stats = self._result.stats.copy()
-
-    def __str__(self):
-        self.summarize()
-        return ""
-
-
-def _same_params(a: CocoParams, b: CocoParams) -> bool:
-    return (np.array_equal(a.image_ids, b.image_ids) and np.array_equal(a.category_ids, b.category_ids)
-            and np.array_equal(a.iou_thresholds, b.iou_thresholds) and np.array_equal(a.recall_thresholds, b.recall_thresholds)
-            and a.max_detections == b.max_detections and np.array_equal(a.area_ranges, b.area_ranges)
-            and a.use_categories == b.use_categories)
+from . import mask  # noqa: E402
+from .cocoeval import COCOeval, Params  # noqa: E402  (they import this package's mask module)
