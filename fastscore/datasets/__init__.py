@@ -56,11 +56,13 @@ def load_glue() -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     return systems, header[2:], scores, average
 
 
-def coco_sample_paths() -> tuple[str, str]:
-    """Paths of the bundled COCO sample: (ground-truth JSON, detections JSON).
+def coco_sample_paths(kind: str = "bbox") -> tuple[str, str]:
+    """Paths of the bundled COCO sample: (ground-truth JSON, results JSON).
 
-    100 COCO val2014 images with their 839 annotations, and the COCO API's
-    example bounding-box results for them (see README.md in this folder).
+    100 COCO val2014 images with their 839 annotations (polygons, and RLE for the
+    crowds), and the COCO API's example results for them (see README.md in this
+    folder): bounding boxes (``kind="bbox"``, 734 detections) or segmentation
+    masks as compressed RLE (``kind="segm"``, 734 detections).
 
     Examples
     --------
@@ -68,10 +70,15 @@ def coco_sample_paths() -> tuple[str, str]:
     >>> gt_file, dt_file = coco_sample_paths()
     >>> gt_file.endswith("instances_val2014_100.json")
     True
+    >>> coco_sample_paths("segm")[1].endswith("instances_val2014_fakesegm100_results.json")
+    True
     """
+    results = {"bbox": "instances_val2014_fakebbox100_results.json",
+               "segm": "instances_val2014_fakesegm100_results.json"}
+    if kind not in results:
+        raise ValueError(f"kind must be 'bbox' or 'segm', got {kind!r}.")
     folder = resources.files(__package__)
-    return (str(folder.joinpath("instances_val2014_100.json")),
-            str(folder.joinpath("instances_val2014_fakebbox100_results.json")))
+    return str(folder.joinpath("instances_val2014_100.json")), str(folder.joinpath(results[kind]))
 
 
 def load_tac08() -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:

@@ -59,20 +59,19 @@ def make_segm(seed, n_images=10, n_cats=3, gt_per_image=5, dt_per_image=15, crow
             x, y, bw, bh = pycoco_mask.toBbox(rle).tolist()
             annotations.append({"id": ann_id, "image_id": img["id"], "category_id": cat, "segmentation": segmentation,
                                 "area": area, "bbox": [x, y, bw, bh], "iscrowd": crowd})
-            objects.append((cat, cx, cy, radius))
+            objects.append((cat, parts[0]))
             ann_id += 1
         for j in range(n_dt):
             if objects and rng.random() < 0.7:
-                cat, cx, cy, radius = objects[rng.integers(len(objects))]
-                cx, cy, radius = cx + rng.normal(0, 2), cy + rng.normal(0, 2), radius * rng.uniform(0.7, 1.3)
+                cat, poly = objects[rng.integers(len(objects))]
+                poly = poly + rng.normal(0, rng.choice([0.3, 1.0, 3.0]), len(poly))  # the object's outline, jittered
                 if rng.random() < 0.15:
                     cat = int(rng.choice(cat_ids))
             else:
                 cat = int(rng.choice(cat_ids))
-                cx, cy, radius = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, 15)
+                poly = _polygon(rng, rng.uniform(0, w), rng.uniform(0, h), rng.uniform(2, 15), int(rng.integers(3, 10)))
             if heavy_image and n == 2 and j < 110:
                 cat = cat_ids[0]
-            poly = _polygon(rng, cx, cy, radius, int(rng.integers(3, 10)))
             if rng.random() < 0.03:
                 poly = np.array([-50.0, -50, -40, -50, -40, -40])  # outside the image: an empty mask
             rle = pycoco_mask.frPyObjects([poly.tolist()], h, w)[0]

@@ -276,6 +276,12 @@ class COCO:
                                  f"(polygons or RLE).")
             heights, widths = self._image_sizes(side)
             rles = segmentation_rles([a["segmentation"] for a in anns], heights, widths, labels=label)
+            wrong = np.flatnonzero((rles.heights != heights) | (rles.widths != widths))
+            if wrong.size:
+                i = int(wrong[0])
+                raise ValueError(f"{label(i)}: its RLE has size [{rles.heights[i]}, {rles.widths[i]}] but its image is "
+                                 f"{heights[i]} x {widths[i]} (pycocotools would give it IoU -1 with every mask of the "
+                                 f"image); encode the mask at the image's size.")
             self._derived["masks"] = MaskColumns.of(rles)
         return self._derived["masks"]
 

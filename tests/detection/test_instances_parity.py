@@ -1,0 +1,299 @@
+"""COCOeval with iouType "segm" and "keypoints" against pycocotools, bit for bit."""
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import pathlib
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO as PyCOCO
+from pycocotools.cocoeval import COCOeval as PyCOCOeval
+
+from fastscore.compat.pycocotools import COCO, COCOeval
+from fastscore.datasets import coco_sample_paths
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, pathlib.Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+synth = _load("instances_synth")
+assert_same_eval_imgs = _load("test_coco_parity").assert_same_eval_imgs
+
+
+def _quiet(function, *args):
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        value = function(*args)
+    return value, out.getvalue()
+
+
+def _coco(cls, dataset):
+    def build():
+        coco = cls()
+        coco.dataset = copy.deepcopy(dataset)
+        coco.createIndex()
+        return coco
+    return _quiet(build)[0]
+
+
+def run(coco_cls, eval_cls, dataset, results, iou_type, **params):
+    """evaluate + accumulate + summarize on copies of the data; (evaluator, printed text)."""
+    def go():
+        gt = _coco(coco_cls, dataset)
+        dt = gt.loadRes(copy.deepcopy(results))
+        ev = eval_cls(gt, dt, iou_type)
+        for name, value in params.items():
+            setattr(ev.params, name, value)
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+        return ev
+    return _quiet(go)
+
+
+def assert_identical(ours, theirs):
+    for key in ("precision", "recall", "scores"):
+        assert ours.eval[key].shape == theirs.eval[key].shape, key
+        assert np.array_equal(ours.eval[key], theirs.eval[key]), key
+    assert np.array_equal(np.asarray(ours.stats), np.asarray(theirs.stats))
+
+
+def summary_lines(printed):
+    return [line for line in printed.splitlines() if line.startswith(" Average")]
+
+
+def test_coco_api_fake_segmentation_results_bit_identical():
+    gt_file, _ = coco_sample_paths()
+    dt_file = coco_sample_paths("segm")[1]
+    printed = {}
+    evals = {}
+    for name, (coco_cls, eval_cls) in {"ours": (COCO, COCOeval), "theirs": (PyCOCO, PyCOCOeval)}.items():
+        def go():
+            gt = coco_cls(gt_file)
+            ev = eval_cls(gt, gt.loadRes(dt_file), "segm")
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            return ev
+        evals[name], printed[name] = _quiet(go)
+    assert_identical(evals["ours"], evals["theirs"])
+    assert summary_lines(printed["ours"]) == summary_lines(printed["theirs"])
+    # the COCO API's own printout for this pair (results/val2014_fake_eval_res.txt): AP 0.320, AP50 0.562
+    assert [round(float(v), 3) for v in evals["ours"].stats[:3]] == [0.320, 0.562, 0.299]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_random_segmentation_sets(seed):
+    dataset, results = synth.make_segm(seed)
+    ours, printed = run(COCO, COCOeval, dataset, results, "segm")
+    theirs, printed_ref = run(PyCOCO, PyCOCOeval, dataset, results, "segm")
+    assert_identical(ours, theirs)
+    assert summary_lines(printed) == summary_lines(printed_ref)
+
+
+@pytest.mark.parametrize("params", [
+    {"useCats": 0},
+    {"maxDets": [1, 5, 50]},
+    {"iouThrs": np.array([0.0, 0.1, 0.5, 0.85])},  # a threshold of 0 matches pairs of IoU 0
+    {"areaRng": [[0, 1e10], [0, 50], [50, 400], [400, 1e10]], "areaRngLbl": ["all", "small", "medium", "large"]},
+])
+def test_segmentation_parameters(params):
+    dataset, results = synth.make_segm(7, crowd_rate=0.3)
+    ours, _ = run(COCO, COCOeval, dataset, results, "segm", **params)
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, results, "segm", **params)
+    assert_identical(ours, theirs)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_keypoint_sets(seed):
+    dataset, results = synth.make_keypoints(seed)
+    ours, printed = run(COCO, COCOeval, dataset, results, "keypoints")
+    theirs, printed_ref = run(PyCOCO, PyCOCOeval, dataset, results, "keypoints")
+    assert_identical(ours, theirs)
+    assert len(ours.stats) == 10
+    assert summary_lines(printed) == summary_lines(printed_ref)
+
+
+@pytest.mark.parametrize("params", [
+    {"useCats": 0},
+    {"maxDets": [5]},
+    {"iouThrs": np.array([0.3, 0.5, 0.9])},
+    {"kpt_oks_sigmas": np.linspace(0.02, 0.2, 17)},
+])
+def test_keypoint_parameters(params):
+    dataset, results = synth.make_keypoints(5, crowd_rate=0.3)
+    ours, _ = run(COCO, COCOeval, dataset, results, "keypoints", **params)
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, results, "keypoints", **params)
+    assert_identical(ours, theirs)
+
+
+def test_keypoints_of_another_skeleton_with_its_own_sigmas():
+    dataset, results = synth.make_keypoints(9, n_keypoints=5)
+    sigmas = np.array([0.05, 0.1, 0.07, 0.2, 0.12])
+    ours, _ = run(COCO, COCOeval, dataset, results, "keypoints", kpt_oks_sigmas=sigmas)
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, results, "keypoints", kpt_oks_sigmas=sigmas)
+    assert_identical(ours, theirs)
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints)])
+def test_eval_imgs_and_ious_equal_pycocotools(iou_type, make):
+    dataset, results = make(4)
+    ours, _ = run(COCO, COCOeval, dataset, results, iou_type)
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, results, iou_type)
+    assert_same_eval_imgs(ours.evalImgs, theirs.evalImgs)
+    assert set(ours.ious) == set(theirs.ious)
+    for key, value in theirs.ious.items():
+        assert np.array_equal(np.asarray(ours.ious[key]), np.asarray(value)), key
+    assert set(ours._gts) >= {k for k, v in theirs._gts.items() if v}
+
+
+class _OptPattern:
+    """detectron2's / YOLOX's COCOeval_opt.evaluate(): pycocotools' own steps, called one by one."""
+
+    def evaluate(self):
+        p = self.params
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        self._prepare()
+        cat_ids = p.catIds if p.useCats else [-1]
+        compute = self.computeIoU if p.iouType in ("segm", "bbox") else self.computeOks
+        self.ious = {(i, c): compute(i, c) for i in p.imgIds for c in cat_ids}
+        self.evalImgs = [self.evaluateImg(i, c, a, p.maxDets[-1]) for c in cat_ids for a in p.areaRng
+                         for i in p.imgIds]
+        self._paramsEval = copy.deepcopy(self.params)
+
+
+class OptOurs(_OptPattern, COCOeval):
+    pass
+
+
+class OptTheirs(_OptPattern, PyCOCOeval):
+    pass
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints),
+                                            ("bbox", synth.make_segm)])
+def test_subclass_that_overrides_evaluate(iou_type, make):
+    dataset, results = make(6)
+    if iou_type == "bbox":
+        results = [dict(r, bbox=[1.0 + i % 7, 2.0, 10.0 + i % 5, 8.0]) for i, r in enumerate(results)]
+    ours, _ = run(COCO, OptOurs, dataset, results, iou_type)
+    theirs, _ = run(PyCOCO, OptTheirs, dataset, results, iou_type)
+    reference, _ = run(PyCOCO, PyCOCOeval, dataset, results, iou_type)
+    assert_identical(ours, theirs)
+    assert_identical(ours, reference)
+    # the per-(image, category) state the subclass read is pycocotools'
+    assert isinstance(ours._gts, defaultdict) and ours._gts.keys() == theirs._gts.keys()
+
+
+def test_results_with_box_and_mask_take_the_box_branch():
+    dataset, results = synth.make_segm(8)
+    boxed = [dict(r, bbox=[float(i % 9), float(i % 4), 12.5, 7.25]) for i, r in enumerate(results)]
+    ours, _ = run(COCO, COCOeval, dataset, boxed, "segm")
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, boxed, "segm")
+    assert_identical(ours, theirs)  # the box's area decides the area ranges, as in pycocotools
+    assert ours.cocoDt.loadAnns([1])[0]["area"] == 12.5 * 7.25
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints)])
+def test_files_equal_pycocotools(tmp_path, iou_type, make):
+    dataset, results = make(10)
+    gt_file, dt_file = tmp_path / "gt.json", tmp_path / "dt.json"
+    gt_file.write_text(json.dumps(dataset))
+    dt_file.write_text(json.dumps(results))
+    evals = {}
+    for name, (coco_cls, eval_cls) in {"ours": (COCO, COCOeval), "theirs": (PyCOCO, PyCOCOeval)}.items():
+        def go():
+            gt = coco_cls(str(gt_file))
+            ev = eval_cls(gt, gt.loadRes(str(dt_file)), iou_type)
+            ev.evaluate()
+            ev.accumulate()
+            ev.summarize()
+            return ev
+        evals[name] = _quiet(go)[0]
+    assert_identical(evals["ours"], evals["theirs"])
+
+
+def test_ann_to_rle_and_mask_equal_pycocotools():
+    dataset, _ = synth.make_segm(11)
+    ours, theirs = _coco(COCO, dataset), _coco(PyCOCO, dataset)
+    kinds = set()
+    for ann in dataset["annotations"]:
+        a, b = ours.annToRLE(copy.deepcopy(ann)), theirs.annToRLE(copy.deepcopy(ann))
+        kinds.add(type(ann["segmentation"]).__name__ + ("-list" if isinstance(ann["segmentation"], dict)
+                                                         and isinstance(ann["segmentation"]["counts"], list) else ""))
+        assert a["size"] == b["size"]
+        assert (a["counts"].encode() if isinstance(a["counts"], str) else a["counts"]) == \
+            (b["counts"].encode() if isinstance(b["counts"], str) else b["counts"])
+        assert np.array_equal(ours.annToMask(copy.deepcopy(ann)), theirs.annToMask(copy.deepcopy(ann)))
+    assert kinds == {"list", "dict", "dict-list"}  # polygons, compressed and uncompressed RLE
+
+
+def _bad(dataset, results, iou_type, match, **params):
+    def go():
+        gt = _coco(COCO, dataset)
+        ev = COCOeval(gt, gt.loadRes(copy.deepcopy(results)), iou_type)
+        for name, value in params.items():
+            setattr(ev.params, name, value)
+        ev.evaluate()
+    with pytest.raises(ValueError, match=match):
+        _quiet(go)
+
+
+def test_bad_segmentations_are_named():
+    dataset, results = synth.make_segm(12)
+    polygon_ann = next(a for a in dataset["annotations"] if isinstance(a["segmentation"], list))
+    for bad, match in (([[0, 0, 5, 5], [1, 2, 3]], "every part must be a box"), ([[0, 0, 5, 5, 3]], "odd number"),
+                       ([[0, 0, 5, 5, float("nan"), 2]], "NaN"), ([[0, 0, 1e12, 5, 3, 3]], "beyond"),
+                       ([[0, 0, 5, 0, 5, 5], [1, 1, 2, 2]], "at least 3 points"), ([], "empty list")):
+        broken = copy.deepcopy(dataset)
+        target = next(a for a in broken["annotations"] if a["id"] == polygon_ann["id"])
+        target["segmentation"] = bad
+        _bad(broken, results, "segm", rf"(?s)id {polygon_ann['id']}.*{match}|{match}.*id {polygon_ann['id']}")
+    wrong_size = copy.deepcopy(dataset)
+    target = next(a for a in wrong_size["annotations"] if a["id"] == polygon_ann["id"])
+    target["segmentation"] = {"size": [7, 7], "counts": [49]}
+    _bad(wrong_size, results, "segm", "its image is")
+    too_long = copy.deepcopy(results)
+    h, w = too_long[0]["segmentation"]["size"]
+    too_long[0]["segmentation"] = {"size": [h, w], "counts": [h * w, 5]}
+    with pytest.raises(ValueError, match="Invalid RLE"):
+        _quiet(lambda: _coco(COCO, dataset).loadRes(too_long))
+
+
+def test_bad_keypoints_are_named():
+    dataset, results = synth.make_keypoints(13)
+    short = copy.deepcopy(dataset)
+    short["annotations"][3]["keypoints"] = short["annotations"][3]["keypoints"][:-1]
+    _bad(short, results, "keypoints", "3 per keypoint")
+    _bad(dataset, results, "keypoints", "17 sigmas|sigmas", kpt_oks_sigmas=np.full(5, 0.1))
+    nan = copy.deepcopy(results)
+    nan[2]["keypoints"][4] = float("nan")
+    with pytest.raises(ValueError, match="result 2: keypoints has a NaN"):
+        _quiet(lambda: _coco(COCO, dataset).loadRes(nan))
+    no_count = copy.deepcopy(dataset)
+    del no_count["annotations"][0]["num_keypoints"]
+    _bad(no_count, results, "keypoints", "num_keypoints")
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints)])
+def test_reference_kernels_and_one_thread_give_the_same_numbers(iou_type, make, monkeypatch):
+    import fastscore
+
+    dataset, results = make(14, n_images=6)
+    compiled, _ = run(COCO, COCOeval, dataset, results, iou_type)
+    with fastscore.config(backend="reference"):
+        reference, _ = run(COCO, COCOeval, dataset, results, iou_type)
+    monkeypatch.setenv("FASTSCORE_NUM_THREADS", "1")
+    single, _ = run(COCO, COCOeval, dataset, results, iou_type)
+    assert_identical(reference, compiled)
+    assert_identical(single, compiled)
