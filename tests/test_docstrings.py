@@ -25,6 +25,8 @@ MODULES = [
     "fastscore.detection.masks",
     "fastscore.compat.pycocotools",
     "fastscore.compat.pycocotools.mask",
+    "fastscore.compat.pycocotools.cocoeval",
+    "fastscore.detection.segmentation",
     "fastscore.compat.fastchat",
 ]
 

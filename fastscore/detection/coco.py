@@ -470,8 +470,9 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     map_threads(lambda lohi: accumulate(lohi[0], lohi[1], cat_start, order, matched.codes, matched.rank,
                                         matched.score, max_dets, matched.n_positive, params.recall_thresholds,
                                         precision, recall, scores), zip(bounds[:-1], bounds[1:]))
-    # transposed views: pycocotools' indexing and values, without copying
-    return precision.transpose(3, 4, 0, 1, 2), recall.transpose(3, 0, 1, 2), scores.transpose(3, 4, 0, 1, 2)
+    # pycocotools' (T, R, K, A, M) layout in memory too: a sum over the array then adds in its order
+    return (np.ascontiguousarray(precision.transpose(3, 4, 0, 1, 2)), np.ascontiguousarray(recall.transpose(3, 0, 1, 2)),
+            np.ascontiguousarray(scores.transpose(3, 4, 0, 1, 2)))
 
 
 # --------------------------------------------------------------------------- summary

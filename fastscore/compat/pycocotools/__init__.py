@@ -238,7 +238,14 @@ class COCO:
     def table(self, side: str = "gt") -> BoxTable:
         """The annotations as columns (cached)."""
         if self._table is None:
-            self._table = columns_from_dicts(self.dataset.get("annotations", []), side)
+            anns = self.dataset.get("annotations", [])
+            table = columns_from_dicts(anns, side)
+            if side == "dt" and anns and all("area" in a and "id" in a for a in anns):
+                # results given as a dataset (torchmetrics builds COCO() + dataset, not loadRes):
+                # pycocotools reads their own area and id fields
+                table.area = np.fromiter((a["area"] for a in anns), np.float64, len(anns))
+                table.id = np.fromiter((a["id"] for a in anns), np.int64, len(anns))
+            self._table = table
             self._derived = {}
         return self._table
 
