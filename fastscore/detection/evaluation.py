@@ -9,6 +9,8 @@ import numpy as np
 
 from .._config import with_ordinary_pages
 from .._state import Accumulator
+from .instances import read_instances
+from .keypoints import KEYPOINT_AREA_LABELS, KEYPOINT_AREA_RANGES
 from .coco import (
     BoxTable,
     CocoParams,
@@ -52,9 +54,10 @@ class DetectionEvaluation:
     matched: MatchedDetections
     summary_lines: tuple
     details: dict | None = None  # boxes and match positions, for confusion_matrix (None from an accumulator)
+    iou_type: str = "bbox"
 
     def summary(self) -> str:
-        """pycocotools' 12 printed summary lines."""
+        """pycocotools' printed summary lines (12; 10 for keypoints)."""
         return "\n".join(self.summary_lines)
 
     def _area_index(self, area: str) -> int:
@@ -245,9 +248,13 @@ class DetectionEvaluation:
 
     def to_dict(self) -> dict:
         """The summary numbers by name (for JSON)."""
-        names = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
-                 "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
+        names = _KEYPOINT_STAT_NAMES if self.iou_type == "keypoints" else _STAT_NAMES
         return {name: float(v) for name, v in zip(names, self.stats)}
+
+
+_STAT_NAMES = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
+               "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
+_KEYPOINT_STAT_NAMES = ("AP", "AP50", "AP75", "AP_medium", "AP_large", "AR", "AR50", "AR75", "AR_medium", "AR_large")
 
 
 def _prf(tp: int, fp: int, n_pos: int, threshold) -> dict:
@@ -259,15 +266,17 @@ def _prf(tp: int, fp: int, n_pos: int, threshold) -> dict:
 
 
 def evaluate_matched(matched: MatchedDetections, params: CocoParams, image_ids, category_ids, *,
-                     backend=None) -> DetectionEvaluation:
+                     iou_type: str = "bbox", backend=None) -> DetectionEvaluation:
     precision, recall, scores = accumulate_matches(matched, params, backend=backend)
-    if len(params.max_detections) >= 3:
+    if iou_type == "keypoints":
+        stats, lines = summarize(precision, recall, params, iou_type="keypoints")
+    elif len(params.max_detections) >= 3:
         stats, lines = summarize(precision, recall, params)
     else:
         stats, lines = np.full(12, np.nan), ()
     return DetectionEvaluation(stats=stats, precision=precision, recall=recall, scores=scores, params=params,
                                image_ids=image_ids, category_ids=category_ids, matched=matched,
-                               summary_lines=tuple(lines))
+                               summary_lines=tuple(lines), iou_type=iou_type)
 
 
 def resolve_ids(gt: BoxTable, dt: BoxTable, params: CocoParams):
@@ -289,10 +298,10 @@ def resolve_ids(gt: BoxTable, dt: BoxTable, params: CocoParams):
 
 @with_ordinary_pages
 def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresholds=None,
-                        recall_thresholds=None, max_detections=(1, 10, 100), area_ranges=None,
-                        area_labels=None, use_categories=True, box_format="xywh",
-                        backend=None) -> DetectionEvaluation:
-    """COCO bbox mAP/mAR from columns, bit-identical to pycocotools.
+                        recall_thresholds=None, max_detections=None, area_ranges=None,
+                        area_labels=None, use_categories=True, box_format="xywh", iou_type="bbox",
+                        image_sizes=None, kpt_oks_sigmas=None, backend=None) -> DetectionEvaluation:
+    """COCO mAP/mAR of boxes, masks or keypoints from columns, bit-identical to pycocotools.
 
     Parameters
     ----------
@@ -306,9 +315,22 @@ def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresh
         What to evaluate (pycocotools' imgIds / catIds). By default every
         image with ground truth or detections and every ground-truth category.
     iou_thresholds, recall_thresholds, max_detections, area_ranges, area_labels, use_categories
-        pycocotools' iouThrs, recThrs, maxDets, areaRng, areaRngLbl, useCats.
+        pycocotools' iouThrs, recThrs, maxDets, areaRng, areaRngLbl, useCats (the defaults
+        of the iou_type: maxDets [1, 10, 100], or [20] and the areas all/medium/large for keypoints).
     box_format : {"xywh", "xyxy", "cxcywh"}
         Layout of both ``bbox`` columns (COCO's is "xywh").
+    iou_type : {"bbox", "segm", "keypoints"}
+        What is matched. "segm": ``gt['segmentation']`` holds each object's polygons
+        (merged) or RLE dict, ``dt['segmentation']`` RLE dicts (compressed or not);
+        a detection's area is its mask's (pycocotools' segmentation results) and its
+        ``bbox`` may be left out. "keypoints": ``keypoints`` columns of 3K numbers
+        [x1, y1, v1, ...]; ``gt['num_keypoints']`` (default: the visible ones; 0 is
+        ignored, as crowds) and a ground truth's ``bbox`` and ``area`` are used; a
+        detection's box and area are those around its keypoints.
+    image_sizes : mapping, optional
+        {image_id: (height, width)}, needed when ground-truth masks are polygons.
+    kpt_oks_sigmas : array-like, optional
+        One sigma per keypoint (default: COCO's 17 person-keypoint sigmas).
     backend : str, optional
 
     Returns
@@ -328,22 +350,40 @@ def evaluate_detections(gt, dt, *, image_ids=None, category_ids=None, iou_thresh
     """
     from .._config import requested_backend  # noqa: F401  (validates the name early)
 
-    params = CocoParams(
+    params = default_params(iou_type, image_ids=image_ids, category_ids=category_ids, iou_thresholds=iou_thresholds,
+                            recall_thresholds=recall_thresholds, max_detections=max_detections,
+                            area_ranges=area_ranges, area_labels=area_labels, use_categories=use_categories)
+    columns = read_instances(gt, dt, iou_type, box_format=box_format, image_sizes=image_sizes,
+                             kpt_oks_sigmas=kpt_oks_sigmas)
+    gt_table, dt_table = columns.gt, columns.dt
+    check_ground_truth_ids(gt_table)
+    img_ids, cat_ids = resolve_ids(gt_table, dt_table, params)
+    matched, info = match_detections(gt_table, dt_table, params, img_ids, cat_ids, backend=backend,
+                                     **columns.match_options(params))
+    shown_cats = cat_ids if params.use_categories else np.array([-1])
+    result = evaluate_matched(matched, params, img_ids, shown_cats, iou_type=iou_type, backend=backend)
+    if iou_type != "bbox":
+        return result  # the confusion matrix matches boxes: box evaluations only
+    details = {"gt": gt_table.take(info["gt_index"]), "gt_category_index": info["gt_category_index"],
+               "gt_match": info["gt_match"], "dt_bbox": dt_table.bbox[info["dt_index"]]}
+    return dataclasses.replace(result, details=details)
+
+
+def default_params(iou_type: str, *, image_ids=None, category_ids=None, iou_thresholds=None, recall_thresholds=None,
+                   max_detections=None, area_ranges=None, area_labels=None, use_categories=True) -> CocoParams:
+    """Checked CocoParams with pycocotools' defaults for the iou_type where a value is None."""
+    keypoints = iou_type == "keypoints"
+    if max_detections is None:
+        max_detections = (20,) if keypoints else (1, 10, 100)
+    if area_ranges is None and keypoints:
+        area_ranges = [list(r) for r in KEYPOINT_AREA_RANGES]
+        area_labels = KEYPOINT_AREA_LABELS if area_labels is None else area_labels
+    return CocoParams(
         image_ids=image_ids, category_ids=category_ids,
         iou_thresholds=default_if_none(iou_thresholds, "iou"), recall_thresholds=default_if_none(recall_thresholds, "rec"),
         max_detections=max_detections, area_ranges=default_if_none(area_ranges, "area"),
         area_labels=area_labels if area_labels is not None else ("all", "small", "medium", "large"),
         use_categories=use_categories).checked()
-    gt_table = BoxTable.from_columns(gt, side="gt", box_format=box_format)
-    dt_table = BoxTable.from_columns(dt, side="dt", box_format=box_format)
-    check_ground_truth_ids(gt_table)
-    img_ids, cat_ids = resolve_ids(gt_table, dt_table, params)
-    matched, info = match_detections(gt_table, dt_table, params, img_ids, cat_ids, backend=backend)
-    shown_cats = cat_ids if params.use_categories else np.array([-1])
-    result = evaluate_matched(matched, params, img_ids, shown_cats, backend=backend)
-    details = {"gt": gt_table.take(info["gt_index"]), "gt_category_index": info["gt_category_index"],
-               "gt_match": info["gt_match"], "dt_bbox": dt_table.bbox[info["dt_index"]]}
-    return dataclasses.replace(result, details=details)
 
 
 def default_if_none(value, kind: str):
@@ -371,6 +411,9 @@ class CocoAccumulator(Accumulator):
         Required when ``use_categories=False``.
     iou_thresholds, recall_thresholds, max_detections, area_ranges, area_labels, use_categories, box_format
         As in ``evaluate_detections``.
+    iou_type, image_sizes, kpt_oks_sigmas
+        As in ``evaluate_detections``: shards of masks or keypoints (``image_sizes`` may
+        also be given to each ``update``).
 
     Examples
     --------
@@ -389,20 +432,21 @@ class CocoAccumulator(Accumulator):
     _params = ("params_key", "box_format")
 
     def __init__(self, *, category_ids=None, iou_thresholds=None, recall_thresholds=None,
-                 max_detections=(1, 10, 100), area_ranges=None, area_labels=None, use_categories=True,
-                 box_format="xywh"):
-        self.params = CocoParams(
-            image_ids=None, category_ids=category_ids,
-            iou_thresholds=default_if_none(iou_thresholds, "iou"), recall_thresholds=default_if_none(recall_thresholds, "rec"),
-            max_detections=max_detections, area_ranges=default_if_none(area_ranges, "area"),
-            area_labels=area_labels if area_labels is not None else ("all", "small", "medium", "large"),
-            use_categories=use_categories).checked()
+                 max_detections=None, area_ranges=None, area_labels=None, use_categories=True,
+                 box_format="xywh", iou_type="bbox", image_sizes=None, kpt_oks_sigmas=None):
+        self.params = default_params(iou_type, category_ids=category_ids, iou_thresholds=iou_thresholds,
+                                     recall_thresholds=recall_thresholds, max_detections=max_detections,
+                                     area_ranges=area_ranges, area_labels=area_labels, use_categories=use_categories)
         if not self.params.use_categories and self.params.category_ids is None:
             raise ValueError("with use_categories=False, pass category_ids=... (the categories pooled per image).")
         self.box_format = box_format
+        self.iou_type = iou_type
+        self.image_sizes = image_sizes
+        self.kpt_oks_sigmas = None if kpt_oks_sigmas is None else np.asarray(kpt_oks_sigmas, dtype=np.float64)
         self.params_key = repr((self.params.category_ids, self.params.iou_thresholds, self.params.recall_thresholds,
                                 self.params.max_detections, self.params.area_ranges, self.params.area_labels,
-                                self.params.use_categories))
+                                self.params.use_categories, iou_type,
+                                None if kpt_oks_sigmas is None else self.kpt_oks_sigmas.tolist()))
         self.reset()
 
     def _initial_state(self):
@@ -418,15 +462,17 @@ class CocoAccumulator(Accumulator):
             "dt_codes": np.zeros((0, n_thr, n_area), np.uint8),
         }
 
-    def update(self, gt, dt, *, image_ids=None, sample_weight=None):
+    def update(self, gt, dt, *, image_ids=None, image_sizes=None, sample_weight=None):
         """Add one shard: its ground truth and detections (columns as in evaluate_detections).
 
         ``image_ids`` lists the shard's images (default: those in gt or dt).
         """
         if sample_weight is not None:
             raise ValueError("COCO evaluation does not take sample weights.")
-        gt_t = BoxTable.from_columns(gt, side="gt", box_format=self.box_format)
-        dt_t = BoxTable.from_columns(dt, side="dt", box_format=self.box_format)
+        columns = read_instances(gt, dt, self.iou_type, box_format=self.box_format,
+                                 image_sizes=self.image_sizes if image_sizes is None else image_sizes,
+                                 kpt_oks_sigmas=self.kpt_oks_sigmas)
+        gt_t, dt_t = columns.gt, columns.dt
         check_ground_truth_ids(gt_t)
         shard_images = np.unique(np.concatenate([gt_t.image_id, dt_t.image_id]) if image_ids is None
                                  else np.asarray(image_ids, dtype=np.int64))
@@ -437,7 +483,8 @@ class CocoAccumulator(Accumulator):
         cats = self.params.category_ids
         if cats is None:
             cats = np.unique(np.concatenate([gt_t.category_id, dt_t.category_id]))
-        matched, _ = match_detections(gt_t, dt_t, self.params, shard_images, cats)
+        matched, _ = match_detections(gt_t, dt_t, self.params, shard_images, cats,
+                                      **columns.match_options(self.params))
         k_ids = cats[matched.category_index] if self.params.use_categories else np.zeros(len(matched.rank), np.int64)
         pos_ids = cats if self.params.use_categories else np.zeros(1, np.int64)
         has_gt = np.isin(pos_ids, gt_t.category_id) if self.params.use_categories else np.ones(1, bool)
@@ -494,5 +541,5 @@ class CocoAccumulator(Accumulator):
         keep = keep[np.lexsort((self.dt_rank[keep], self.dt_image_id[keep], k[keep]))]
         matched = MatchedDetections(image_id=self.dt_image_id[keep], category_index=k[keep], rank=self.dt_rank[keep],
                                     score=self.dt_score[keep], codes=self.dt_codes[keep], n_positive=n_positive)
-        return evaluate_matched(matched, self.params, self.image_ids, shown, backend=backend)
+        return evaluate_matched(matched, self.params, self.image_ids, shown, iou_type=self.iou_type, backend=backend)
 

@@ -297,3 +297,76 @@ def test_reference_kernels_and_one_thread_give_the_same_numbers(iou_type, make, 
     single, _ = run(COCO, COCOeval, dataset, results, iou_type)
     assert_identical(reference, compiled)
     assert_identical(single, compiled)
+
+
+# --------------------------------------------------------------------------- the columnar API
+
+def _columns(dataset, results, iou_type):
+    anns = dataset["annotations"]
+    fields = ["image_id", "category_id", "bbox", "area", "iscrowd", "id"]
+    fields += ["segmentation"] if iou_type == "segm" else ["keypoints", "num_keypoints"]
+    gt = {key: [a[key] for a in anns] for key in fields}
+    dt = {key: [r[key] for r in results] for key in ("image_id", "category_id", "score",
+                                                     "segmentation" if iou_type == "segm" else "keypoints")}
+    return gt, dt
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints)])
+def test_columnar_api_equals_pycocotools(iou_type, make):
+    from fastscore.detection import evaluate_detections
+
+    dataset, results = make(15)
+    theirs, _ = run(PyCOCO, PyCOCOeval, dataset, results, iou_type)
+    gt, dt = _columns(dataset, results, iou_type)
+    sizes = {img["id"]: (img["height"], img["width"]) for img in dataset["images"]}
+    result = evaluate_detections(gt, dt, iou_type=iou_type, image_sizes=sizes,
+                                 image_ids=[img["id"] for img in dataset["images"]],
+                                 category_ids=[c["id"] for c in dataset["categories"]])
+    for key in ("precision", "recall", "scores"):
+        assert np.array_equal(getattr(result, key), theirs.eval[key]), key
+    assert np.array_equal(result.stats, theirs.stats)
+    assert len(result.to_dict()) == len(theirs.stats)
+    assert result.summary().splitlines()[0].startswith(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all")
+
+
+@pytest.mark.parametrize("iou_type, make", [("segm", synth.make_segm), ("keypoints", synth.make_keypoints)])
+def test_accumulator_shards_equal_one_call(iou_type, make):
+    from fastscore.detection import CocoAccumulator, evaluate_detections
+
+    dataset, results = make(16)
+    gt, dt = _columns(dataset, results, iou_type)
+    sizes = {img["id"]: (img["height"], img["width"]) for img in dataset["images"]}
+    cats = [c["id"] for c in dataset["categories"]]
+    images = [img["id"] for img in dataset["images"]]
+    whole = evaluate_detections(gt, dt, iou_type=iou_type, image_sizes=sizes, image_ids=images, category_ids=cats)
+    shards = [images[:4], images[4:7], images[7:]]
+    accumulators = []
+    for shard in shards:
+        keep_gt = [i for i, v in enumerate(gt["image_id"]) if v in shard]
+        keep_dt = [i for i, v in enumerate(dt["image_id"]) if v in shard]
+        acc = CocoAccumulator(category_ids=cats, iou_type=iou_type, image_sizes=sizes)
+        acc.update({k: [v[i] for i in keep_gt] for k, v in gt.items()}, {k: [v[i] for i in keep_dt] for k, v in dt.items()},
+                   image_ids=shard)
+        accumulators.append(acc)
+    merged = accumulators[0].merge(accumulators[1]).merge(accumulators[2]).compute()
+    assert np.array_equal(merged.precision, whole.precision) and np.array_equal(merged.stats, whole.stats)
+
+
+def test_columnar_bad_inputs():
+    from fastscore.detection import evaluate_detections
+
+    dataset, results = synth.make_segm(17)
+    gt, dt = _columns(dataset, results, "segm")
+    with pytest.raises(ValueError, match="image_sizes"):
+        evaluate_detections(gt, dt, iou_type="segm")  # polygons without their image size
+    with pytest.raises(ValueError, match="iou_type must be one of"):
+        evaluate_detections(gt, dt, iou_type="mask")
+    sizes = {img["id"]: (img["height"] + 1, img["width"]) for img in dataset["images"]}
+    rle_gt = dict(gt, segmentation=[s if isinstance(s, dict) else {"size": [1, 1], "counts": [1]}
+                                    for s in gt["segmentation"]])
+    with pytest.raises(ValueError, match="encode masks at their image's size"):
+        evaluate_detections(rle_gt, dt, iou_type="segm", image_sizes=sizes)
+    kp_dataset, kp_results = synth.make_keypoints(17)
+    kgt, kdt = _columns(kp_dataset, kp_results, "keypoints")
+    with pytest.raises(ValueError, match="for the 5 sigmas"):
+        evaluate_detections(kgt, kdt, iou_type="keypoints", kpt_oks_sigmas=np.full(5, 0.1))
