@@ -2,8 +2,8 @@
 
 ``fastscore info`` prints the configuration, ``fastscore calibration FILE``
 scores a file of predictions, ``fastscore vendi FILE`` the diversity of a
-file of embeddings, ``fastscore coco GT.json DT.json`` prints pycocotools'
-bbox summary, ``fastscore arena BATTLES`` a leaderboard with intervals,
+file of embeddings, ``fastscore coco GT.json DT.json [--iou-type segm|keypoints]`` prints pycocotools'
+summary, ``fastscore arena BATTLES`` a leaderboard with intervals,
 ``fastscore rank SCORES.csv`` aggregates a systems x tasks table, and
 ``fastscore demo`` runs every family on the data shipped with the package
 and prints results and timings.
@@ -185,8 +185,15 @@ def numpy_bincount_ece(y_true, y_prob, n_bins=15):
     return float(np.abs(outcome - confidence).sum() / count.sum())
 
 
-def evaluate_coco_files(gt_path, dt_path, *, use_categories=True):
-    """COCO bbox evaluation of two JSON files: (result, {category id: name})."""
+def evaluate_coco_files(gt_path, dt_path, *, use_categories=True, iou_type="bbox"):
+    """COCO evaluation of two JSON files: (result, {category id: name}).
+
+    Boxes go through the compiled column readers; masks and keypoints through
+    ``fastscore.compat.pycocotools`` (pycocotools' loadRes rules decide each
+    result's area), whose matches are accumulated into the same result object.
+    """
+    if iou_type != "bbox":
+        return _evaluate_instance_files(gt_path, dt_path, use_categories=use_categories, iou_type=iou_type)
     from .detection import evaluate_detections
     from .detection.coco import ids_missing_from
     from .detection.io import load_coco_ground_truth, load_coco_results
@@ -199,6 +206,27 @@ def evaluate_coco_files(gt_path, dt_path, *, use_categories=True):
                          f"(first: {unknown[:5].tolist()}); the files do not belong together.")
     cat_ids = np.array(sorted(categories), dtype=np.int64)
     result = evaluate_detections(gt, dt, image_ids=image_ids, category_ids=cat_ids, use_categories=use_categories)
+    return result, categories
+
+
+def _evaluate_instance_files(gt_path, dt_path, *, use_categories, iou_type):
+    import contextlib
+    import io
+
+    from .compat.pycocotools import COCO, COCOeval
+    from .detection.evaluation import evaluate_matched
+
+    if iou_type not in ("segm", "keypoints"):
+        raise ValueError(f"--iou-type must be bbox, segm or keypoints, got {iou_type!r}.")
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(gt_path)
+        ev = COCOeval(coco_gt, coco_gt.loadRes(str(dt_path)), iou_type)
+        ev.params.useCats = int(use_categories)
+        ev.evaluate()
+    core = ev._core
+    shown = core.category_ids if core.use_categories else np.array([-1])
+    result = evaluate_matched(ev._matched, core, core.image_ids, shown, iou_type=iou_type)
+    categories = {int(c["id"]): c.get("name", str(c["id"])) for c in coco_gt.dataset.get("categories", [])}
     return result, categories
 
 
@@ -215,7 +243,8 @@ def format_per_class(result, categories) -> str:
 
 
 def _cmd_coco(args) -> int:
-    result, categories = evaluate_coco_files(args.gt, args.dt, use_categories=not args.no_categories)
+    result, categories = evaluate_coco_files(args.gt, args.dt, use_categories=not args.no_categories,
+                                             iou_type=args.iou_type)
     if args.json:
         payload = {"stats": result.to_dict()}
         if args.per_class:
@@ -587,9 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     vendi.add_argument("--json", action="store_true")
     vendi.set_defaults(run=_cmd_vendi)
 
-    coco = commands.add_parser("coco", help="COCO bbox evaluation of a ground-truth and a results JSON file")
+    coco = commands.add_parser("coco", help="COCO evaluation (boxes, masks, keypoints) of a ground-truth and a results JSON file")
     coco.add_argument("gt", help="COCO instances JSON (ground truth)")
-    coco.add_argument("dt", help="COCO results JSON (a list of bbox detections)")
+    coco.add_argument("dt", help="COCO results JSON (a list of detections: bbox, segmentation RLE or keypoints)")
+    coco.add_argument("--iou-type", choices=("bbox", "segm", "keypoints"), default="bbox",
+                      help="what to match: boxes (default), masks or keypoints (pycocotools' iouType)")
     coco.add_argument("--per-class", action="store_true", help="add the per-category AP/AR table")
     coco.add_argument("--no-categories", action="store_true", help="pool categories (pycocotools' useCats=0)")
     coco.add_argument("--json", action="store_true", help="print the numbers as JSON")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .instances import read_instances
 from .coco import BoxTable, CocoParams, _index_of, accumulate_matches, check_ground_truth_ids, match_detections
 
 _FREQUENCIES = ("r", "c", "f")
@@ -82,8 +83,8 @@ def _top_per_image(dt: BoxTable, max_dets: int) -> np.ndarray:
 
 
 def evaluate_lvis(gt, dt, *, images, categories, max_dets: int = 300, box_format: str = "xywh",
-                  backend=None) -> LvisEvaluation:
-    """LVIS bbox AP/AR with federated negatives, equal to the lvis-api's LVISEval.
+                  iou_type: str = "bbox", image_sizes=None, backend=None) -> LvisEvaluation:
+    """LVIS AP/AR of boxes or masks with federated negatives, equal to the lvis-api's LVISEval.
 
     Parameters
     ----------
@@ -97,6 +98,11 @@ def evaluate_lvis(gt, dt, *, images, categories, max_dets: int = 300, box_format
         The LVIS file's ``categories``: ``id`` and ``frequency`` ("r", "c", "f").
     max_dets : int, default=300
         Detections kept per image, best scores first, over all categories.
+    iou_type : {"bbox", "segm"}
+        "segm": ``segmentation`` columns as in ``evaluate_detections`` (a detection's
+        area is its mask's, as the lvis-api's mask results); ``image_sizes``
+        ({image_id: (height, width)}) is needed for polygon ground truth, or taken
+        from ``images`` when they have ``height`` and ``width``.
 
     Returns
     -------
@@ -114,8 +120,12 @@ def evaluate_lvis(gt, dt, *, images, categories, max_dets: int = 300, box_format
     >>> round(float(result.results["AP"]), 6), result.results["APr"]  # category 3: not evaluated in image 1
     (1.0, -1)
     """
-    gt_t = BoxTable.from_columns(gt, side="gt", box_format=box_format)
-    dt_t = BoxTable.from_columns(dt, side="dt", box_format=box_format)
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"iou_type must be 'bbox' or 'segm' for LVIS, got {iou_type!r}.")
+    if image_sizes is None and iou_type == "segm" and all(isinstance(i, dict) and "height" in i for i in images):
+        image_sizes = {i["id"]: (i["height"], i["width"]) for i in images}
+    columns = read_instances(gt, dt, iou_type, box_format=box_format, image_sizes=image_sizes)
+    gt_t, dt_t = columns.gt, columns.dt
     if gt_t.iscrowd.any():
         raise ValueError("LVIS has no crowd regions: gt['iscrowd'] must be 0 everywhere.")
     check_ground_truth_ids(gt_t)
@@ -133,11 +143,11 @@ def evaluate_lvis(gt, dt, *, images, categories, max_dets: int = 300, box_format
     n_cat = len(category_ids)
     params = CocoParams(image_ids=image_ids, category_ids=category_ids, max_detections=(max_dets,)).checked()
     # the lvis-api: the best max_dets per image first, then the index lookup drops area 0
-    dt_t = dt_t.take(_top_per_image(dt_t, max_dets))
-    dt_t = dt_t.take(np.flatnonzero(dt_t.area > 0))
+    columns = columns.take(dt_rows=_top_per_image(dt_t, max_dets))
+    columns = columns.take(dt_rows=np.flatnonzero(columns.dt.area > 0), gt_rows=np.flatnonzero(gt_t.area > 0))
+    dt_t, gt_t = columns.dt, columns.gt
     dt_t = BoxTable(dt_t.image_id, dt_t.category_id, dt_t.bbox, dt_t.area, dt_t.iscrowd,
                     np.arange(1, len(dt_t) + 1, dtype=np.int64), dt_t.score)
-    gt_t = gt_t.take(np.flatnonzero(gt_t.area > 0))
     # a detection counts only in a category known for its image: with ground truth there, or verified absent
     d_img, d_cat = _index_of(dt_t.image_id, image_ids), _index_of(dt_t.category_id, category_ids)
     g_img, g_cat = _index_of(gt_t.image_id, image_ids), _index_of(gt_t.category_id, category_ids)
@@ -145,11 +155,12 @@ def evaluate_lvis(gt, dt, *, images, categories, max_dets: int = 300, box_format
     positive = np.unique((g_img * n_cat + g_cat)[(g_img >= 0) & (g_cat >= 0)])
     negative = _id_lists(images, "neg_category_ids", image_ids, category_ids, n_cat)
     known = (d_cat >= 0) & (np.isin(d_key, positive) | np.isin(d_key, negative))
-    dt_t = dt_t.take(np.flatnonzero(known))
+    columns.dt, columns.gt = dt_t, gt_t
+    columns = columns.take(dt_rows=np.flatnonzero(known))
     not_exhaustive = _id_lists(images, "not_exhaustive_category_ids", image_ids, category_ids, n_cat)
     unmatched_ignored = np.isin(d_key[known], not_exhaustive)
-    matched, _ = match_detections(gt_t, dt_t, params, image_ids, category_ids,
-                                  unmatched_ignored=unmatched_ignored, backend=backend)
+    matched, _ = match_detections(columns.gt, columns.dt, params, image_ids, category_ids,
+                                  unmatched_ignored=unmatched_ignored, backend=backend, **columns.match_options(params))
     precision, recall, _ = accumulate_matches(matched, params, backend=backend)
     precision, recall = precision[..., 0], recall[..., 0]
     groups = [[k for k, c in enumerate(category_ids.tolist()) if frequency[c] == f] for f in _FREQUENCIES]

@@ -105,3 +105,34 @@ def test_federated_rules_by_hand():
         evaluate_lvis({**gt, "iscrowd": [1]}, dt, images=images, categories=categories)
     with pytest.raises(ValueError, match="neg_category_ids"):
         evaluate_lvis(gt, dt, images=[{"id": 1}], categories=categories)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_segmentation_equal_to_lvis_api(lvis_api, tmp_path, seed):
+    from pycocotools import mask as pycoco_mask
+
+    LVIS, LVISEval, LVISResults = lvis_api
+    dataset, results = make_lvis(seed + 10, n_images=8, per_image_dets=25)
+    rng = np.random.default_rng(seed)
+    for a in dataset["annotations"]:  # a polygon inside each box: a diamond with jittered corners
+        x, y, w, h = a["bbox"]
+        a["segmentation"] = [[float(v) for v in np.array([x + w / 2, y, x + w, y + h / 2, x + w / 2, y + h, x, y + h / 2])
+                              + rng.normal(0, 1, 8)]]
+    for r in results:
+        x, y, w, h = r.pop("bbox")
+        poly = [x + w / 2, y, x + w, y + h / 2, x + w / 2, y + h, x, y + h / 2]
+        rle = pycoco_mask.frPyObjects([poly], 480, 640)[0]
+        r["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+    path = tmp_path / "lvis.json"
+    path.write_text(json.dumps(dataset))
+    gt_api = LVIS(str(path))
+    ev = LVISEval(gt_api, LVISResults(gt_api, [dict(r) for r in results]), "segm")
+    ev.run()
+    anns = dataset["annotations"]
+    gt = {key: [a[key] for a in anns] for key in ("image_id", "category_id", "bbox", "area", "id", "segmentation")}
+    dt = {k: [r[k] for r in results] for k in ("image_id", "category_id", "segmentation", "score")}
+    ours = evaluate_lvis(gt, dt, images=dataset["images"], categories=dataset["categories"], iou_type="segm")
+    assert np.array_equal(ours.precision, ev.eval["precision"])
+    assert np.array_equal(ours.recall, ev.eval["recall"])
+    assert all(ours.results[k] == ev.results[k] for k in ev.results)
+    assert ev.results["AP"] > 0.05

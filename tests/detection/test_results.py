@@ -89,6 +89,27 @@ def test_cli_coco_summary_per_class_and_json(capsys):
     assert len(payload["per_class"]) == 80
 
 
+def test_cli_coco_segmentation_and_keypoints(tmp_path, capsys):
+    gt_file, dt_file = coco_sample_paths("segm")
+    assert main(["coco", gt_file, dt_file, "--iou-type", "segm", "--json", "--per-class"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    # the COCO API's printout for these files (results/val2014_fake_eval_res.txt of the COCO API)
+    assert [round(payload["stats"][k], 3) for k in ("AP", "AP50", "AP75", "AR100")] == [0.320, 0.562, 0.299, 0.417]
+    assert len(payload["per_class"]) == 80
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location("instances_synth", pathlib.Path(__file__).with_name("instances_synth.py"))
+    synth = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synth)
+    dataset, results = synth.make_keypoints(3)
+    (tmp_path / "gt.json").write_text(json.dumps(dataset))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    assert main(["coco", str(tmp_path / "gt.json"), str(tmp_path / "dt.json"), "--iou-type", "keypoints"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Average Precision") == 5 and "maxDets= 20" in out and "area=medium" in out
+
+
 def test_cli_coco_mismatched_files(tmp_path, capsys):
     gt_file, _ = coco_sample_paths()
     bad = tmp_path / "dt.json"
