@@ -195,7 +195,16 @@ def _read_plain_rles(objects, backend) -> Rles | None:
         sizes = np.array([obj["size"] for obj in objects] or np.zeros((0, 2), np.int64))
     except (TypeError, KeyError, IndexError, ValueError):
         return None
-    if sizes.ndim != 2 or sizes.shape[1] != 2 or sizes.dtype.kind not in "iu" or any(type(t) is not bytes for t in strings):
+    if sizes.ndim != 2 or sizes.shape[1] != 2 or sizes.dtype.kind not in "iu":
+        return None
+    if strings and type(strings[0]) is str:  # as JSON files hold them
+        if any(type(t) is not str for t in strings):
+            return None
+        try:
+            strings = [t.encode("ascii") for t in strings]
+        except UnicodeEncodeError:
+            return None
+    elif any(type(t) is not bytes for t in strings):
         return None
     sizes = sizes.astype(np.int64)
     if len(sizes) and (sizes.min() < 0 or sizes.max() >= _MAX_PIXELS

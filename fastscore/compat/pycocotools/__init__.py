@@ -118,26 +118,29 @@ def _complete_mask_results(anns: list) -> MaskColumns:
     masks = MaskColumns.of(result_rles(segs, labels=lambda i: f"result {i} (image {anns[i].get('image_id')})"))
     areas = masks.areas.tolist()
     boxes = masks.boxes.tolist()
+    # pycocotools stores a NumPy uint32 area and a box array; the same values as a Python int and list
     for i, ann in enumerate(anns):
-        ann["area"] = np.uint32(areas[i])  # pycocotools' maskUtils.area value
+        ann["area"] = areas[i]
         if "bbox" not in ann:
-            ann["bbox"] = np.array(boxes[i])
+            ann["bbox"] = boxes[i]
         ann["id"] = i + 1
         ann["iscrowd"] = 0
     return masks
 
 
-def _complete_keypoint_results(anns: list) -> None:
+def _complete_keypoint_results(anns: list) -> np.ndarray:
     """pycocotools' keypoints branch of loadRes, in place: the box around the keypoints, its area, id."""
     missing = next((i for i, a in enumerate(anns) if "keypoints" not in a), None)
     if missing is not None:
         raise ValueError(f"result {missing} has no 'keypoints'; keypoint results need them [x1, y1, v1, ...].")
     kps = keypoint_array([a["keypoints"] for a in anns], None, labels=lambda i: f"result {i}", name="results")
     areas, boxes = result_areas_and_boxes(kps)
+    areas, boxes = areas.tolist(), boxes.tolist()
     for i, ann in enumerate(anns):
-        ann["area"] = float(areas[i])
+        ann["area"] = areas[i]
         ann["id"] = i + 1
-        ann["bbox"] = boxes[i].tolist()
+        ann["bbox"] = boxes[i]
+    return kps
 
 
 class COCO:
@@ -426,7 +429,7 @@ class COCO:
         if kind == "segm":
             derived["masks"] = _complete_mask_results(anns)
         elif kind == "keypoints":
-            _complete_keypoint_results(anns)
+            derived["keypoints"] = (_complete_keypoint_results(anns), None)
         table = columns_from_dicts(anns, "dt")
         if kind != "bbox":  # the area of a mask or of the keypoints' box, not of the box
             table.area = np.fromiter((a["area"] for a in anns), np.float64, len(anns))
