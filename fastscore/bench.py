@@ -355,13 +355,17 @@ class _CocoFiles:
         "ultrafast_pycocotools": ("ultrafast_pycocotools", "COCO", "ultrafast_pycocotools", "COCOeval"),
     }
 
-    def __init__(self, n_images):
+    def __init__(self, n_images, iou_type="bbox"):
         import tempfile
 
-        from .datasets.synthetic import write_coco_like_set
+        from .datasets import synthetic
 
+        maker = {"bbox": synthetic.coco_like_set, "segm": synthetic.coco_segm_like_set,
+                 "keypoints": synthetic.coco_keypoints_like_set}[iou_type]
+        self.iou_type = iou_type
         self._folder = tempfile.TemporaryDirectory(prefix="fastscore-bench-")
-        self.gt_path, self.dt_path = (str(p) for p in write_coco_like_set(self._folder.name, n_images=n_images))
+        self.gt_path, self.dt_path = (str(p) for p in synthetic.write_coco_set(self._folder.name, maker,
+                                                                             n_images=n_images))
         self._loaded = {}
 
     @classmethod
@@ -382,7 +386,7 @@ class _CocoFiles:
 
     def evaluate(self, library, gt, dt):
         def run():
-            coco_eval = self.classes(library)[1](gt, dt, "bbox")
+            coco_eval = self.classes(library)[1](gt, dt, self.iou_type)
             coco_eval.evaluate()
             coco_eval.accumulate()
             coco_eval.summarize()
@@ -452,6 +456,17 @@ def _detection_cases():
         Case("detection", "COCO end to end from files, COCO val2017's size (full-precision boxes)",
              {"quick": 60, "full": 5000, "scaling": [300, 1000], "scaling_full": [1000, 5000]},
              _CocoFiles, end_to_end("fastscore"), peers(end_to_end, ("ultrafast_pycocotools",))),
+        Case("detection", "COCO segm evaluate+accumulate+summarize (polygon ground truth, ~100 RLE masks/image)",
+             {"quick": 30, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
+             lambda n: _CocoFiles(n, "segm"), evaluation("fastscore"),
+             peers(evaluation, ("pycocotools", "ultrafast_pycocotools"))),
+        Case("detection", "COCO segm end to end from files (~100 RLE masks/image)",
+             {"quick": 30, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
+             lambda n: _CocoFiles(n, "segm"), end_to_end("fastscore"), peers(end_to_end, ("ultrafast_pycocotools",))),
+        Case("detection", "COCO keypoints evaluate+accumulate+summarize (17 keypoints, ~20 results/image)",
+             {"quick": 30, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
+             lambda n: _CocoFiles(n, "keypoints"), evaluation("fastscore"),
+             peers(evaluation, ("pycocotools", "ultrafast_pycocotools"))),
         Case("detection", "box IoU matrix (xywh)",
              {"quick": 300, "full": 3000, "scaling": [300, 1000, 3000], "scaling_full": [300, 1000, 3000, 10_000]},
              boxes, lambda d: box_iou(*d, box_format="xywh"),

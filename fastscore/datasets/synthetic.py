@@ -61,14 +61,7 @@ def coco_like_set(n_images=2000, n_categories=80, gt_per_image=7, dt_per_image=1
 
 def write_coco_like_set(folder, **kwargs):
     """Write :func:`coco_like_set` (same keyword arguments) to ``folder``/gt.json and dt.json; returns both paths."""
-    import pathlib
-
-    folder = pathlib.Path(folder)
-    dataset, results = coco_like_set(**kwargs)
-    gt_path, dt_path = folder / "gt.json", folder / "dt.json"
-    gt_path.write_text(json.dumps(dataset))
-    dt_path.write_text(json.dumps(results))
-    return gt_path, dt_path
+    return write_coco_set(folder, coco_like_set, **kwargs)
 
 
 def _star_polygons(rng, cx, cy, radius, n_points):
