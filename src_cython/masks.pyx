@@ -346,6 +346,28 @@ def rle_iou(const uint32_t[::1] dt_counts, const int64_t[::1] dt_starts, const i
 
 
 
+
+def string_area_and_box(bytes text, Py_ssize_t h, Py_ssize_t w, bint with_box=True):
+    """(area, x, y, box w, box h) of one compressed RLE string on an h x w image, without
+    arrays (pycocotools' rleArea and rleToBbox; the box is 0s unless ``with_box``); None if the
+    string is not a valid compressed RLE or has foreground on an image of height 0."""
+    cdef Py_ssize_t length = PyBytes_GET_SIZE(text), m, bad = -1, j
+    cdef uint *counts = <uint *>allocate(sizeof(uint) * (length + 1))
+    cdef uint area = 0
+    cdef double bb[4]
+    if counts == NULL:
+        raise MemoryError()
+    bb[0] = bb[1] = bb[2] = bb[3] = 0
+    m = counts_of_string(PyBytes_AS_STRING(text), length, counts, &bad)
+    if m < 0 or (with_box and bbox_of(counts, m, <uint>h, <uint>w, bb) < 0):
+        free(counts)
+        return None
+    for j in range(1, m, 2):
+        area += counts[j]
+    free(counts)
+    return area, bb[0], bb[1], bb[2], bb[3]
+
+
 def group_mask_iou(const int64_t[::1] groups, const int64_t[::1] gt_lo, const int64_t[::1] gt_hi,
                    const int64_t[::1] dt_lo, const int64_t[::1] dt_hi, const int64_t[::1] gt_index,
                    const int64_t[::1] dt_index, const uint32_t[::1] gt_counts, const int64_t[::1] gt_starts,
@@ -626,21 +648,19 @@ cdef Py_ssize_t rasterise(const double *xy, Py_ssize_t k, uint h, uint w, int *x
     return m
 
 
-def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, const int64_t[::1] heights,
-                       const int64_t[::1] widths, Py_ssize_t max_outline):
-    """Runs of polygons i = 0..n-1 (coordinates xy[offsets[i]:offsets[i + 1]]) on images of
-    heights[i] x widths[i]: (counts, starts, -1), or (None, None, i) when polygon i's outline
-    exceeds max_outline."""
-    cdef Py_ssize_t n = offsets.shape[0] - 1, i, k, longest = 0, total = 0, most_points = 0, m
-    cdef Py_ssize_t[::1] outline = np.empty(n, dtype=np.intp)
+cdef tuple rasterise_all(const double *xy, const int64_t *offsets, Py_ssize_t n, const int64_t *heights,
+                         const int64_t *widths, Py_ssize_t max_outline):
+    """(counts, starts, -1) of polygons 0..n-1 of xy, or (None, None, i) when polygon i's
+    outline exceeds max_outline."""
+    cdef Py_ssize_t i, k, longest = 0, total = 0, most_points = 0, m, length
     for i in range(n):
         k = (offsets[i + 1] - offsets[i]) // 2
-        outline[i] = outline_length(&xy[0] + offsets[i], k) if k > 0 else 0
-        if outline[i] > max_outline:
+        length = outline_length(xy + offsets[i], k) if k > 0 else 0
+        if length > max_outline:
             return None, None, i
-        longest = max(longest, outline[i])
+        longest = max(longest, length)
         most_points = max(most_points, k)
-        total += outline[i] + 2
+        total += length + 2
     counts = np.empty(total, dtype=np.uint32)
     starts = np.zeros(n + 1, dtype=np.int64)
     cdef uint32_t[::1] c = counts
@@ -656,8 +676,65 @@ def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, const i
     with nogil:
         for i in range(n):
             k = (offsets[i + 1] - offsets[i]) // 2
-            m = rasterise(&xy[0] + offsets[i] if k > 0 else NULL, k, <uint>heights[i], <uint>widths[i], x, y, u, v, a,
+            m = rasterise(xy + offsets[i] if k > 0 else NULL, k, <uint>heights[i], <uint>widths[i], x, y, u, v, a,
                           <uint *>&c[0] + st[i])
             st[i + 1] = st[i] + m
     free(x); free(y); free(u); free(v); free(a)
     return counts[:st[n]], starts, -1
+
+
+def rasterise_polygons(const double[::1] xy, const int64_t[::1] offsets, const int64_t[::1] heights,
+                       const int64_t[::1] widths, Py_ssize_t max_outline):
+    """Runs of polygons i = 0..n-1 (coordinates xy[offsets[i]:offsets[i + 1]]) on images of
+    heights[i] x widths[i]: (counts, starts, -1), or (None, None, i) when polygon i's outline
+    exceeds max_outline."""
+    cdef double dummy = 0
+    return rasterise_all(&xy[0] if xy.shape[0] else &dummy, &offsets[0], offsets.shape[0] - 1, &heights[0],
+                         &widths[0], max_outline)
+
+
+def rasterise_polygon_lists(list polygons, Py_ssize_t h, Py_ssize_t w, Py_ssize_t max_outline,
+                            double max_coordinate):
+    """rasterise_polygons of Python lists of floats or ints on one h x w image, read and
+    checked here (an even number, at least 6, of finite coordinates within +-max_coordinate):
+    (counts, starts, -1); (None, None, i) when polygon i breaks a rule or its outline is too
+    long; (None, None, -2) when an item is not a plain list of numbers (the caller converts)."""
+    cdef Py_ssize_t n = len(polygons), i, j, k, total = 0
+    cdef object p, item
+    cdef double value
+    for i in range(n):
+        p = polygons[i]
+        if type(p) is not list:
+            return None, None, -2
+        k = len(<list>p)
+        if k % 2 or k < 6:
+            return None, None, i
+        total += k
+    cdef double *xy = <double *>allocate(sizeof(double) * total)
+    cdef int64_t *offsets = <int64_t *>allocate(sizeof(int64_t) * (n + 1))
+    cdef int64_t *sizes = <int64_t *>allocate(sizeof(int64_t) * (2 * n + 1))
+    if xy == NULL or offsets == NULL or sizes == NULL:
+        free(xy); free(offsets); free(sizes)
+        raise MemoryError()
+    try:
+        offsets[0] = 0
+        for i in range(n):
+            p = polygons[i]
+            k = len(<list>p)
+            for j in range(k):
+                item = (<list>p)[j]
+                if type(item) is float:
+                    value = <double>item
+                elif type(item) is int:
+                    value = <double>item
+                else:
+                    return None, None, -2
+                if not (-max_coordinate <= value <= max_coordinate):  # NaN fails too
+                    return None, None, i
+                xy[offsets[i] + j] = value
+            offsets[i + 1] = offsets[i] + k
+            sizes[i] = h
+            sizes[n + i] = w
+        return rasterise_all(xy, offsets, n, sizes, sizes + n, max_outline)
+    finally:
+        free(xy); free(offsets); free(sizes)

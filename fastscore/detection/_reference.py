@@ -536,3 +536,26 @@ def oks_means(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, gt_kp, terms, term_s
                 c = visible if visible > 0 else k
                 out[pair_start[grp] + d * n_g + g] = np.sum(terms[p:p + c]) / c
                 p += c
+
+
+def string_area_and_box(text, h, w, with_box=True):
+    counts, starts, bad, _ = counts_of_strings([text])
+    if bad >= 0:
+        return None
+    box = np.zeros((1, 4))
+    if with_box and rle_bboxes(counts, starts, np.array([h]), np.array([w]), box) >= 0:
+        return None
+    return int(counts[1::2].sum(dtype=np.uint64)) & _U32, *box[0].tolist()
+
+
+def rasterise_polygon_lists(polygons, h, w, max_outline, max_coordinate):
+    for i, p in enumerate(polygons):
+        if type(p) is not list or any(type(v) not in (float, int) for v in p):
+            return None, None, -2
+        if len(p) % 2 or len(p) < 6 or not all(-max_coordinate <= v <= max_coordinate for v in p):
+            return None, None, i
+    offsets = np.zeros(len(polygons) + 1, np.int64)
+    np.cumsum([len(p) for p in polygons], out=offsets[1:])
+    xy = np.array([v for p in polygons for v in p], dtype=np.float64)
+    n = len(polygons)
+    return rasterise_polygons(xy, offsets, np.full(n, h, np.int64), np.full(n, w, np.int64), max_outline)

@@ -55,6 +55,8 @@ _IOU = _kernel("mask IoU", "rle_iou")
 _MERGE = _kernel("RLE merge", "merge_rles")
 _OUTLINE = _kernel("polygon outline length", "polygon_outline_length")
 _RASTERISE = _kernel("polygon rasterisation", "rasterise_polygons")
+_RASTERISE_LISTS = _kernel("polygon rasterisation (Python lists)", "rasterise_polygon_lists")
+_STRING_STATS = _kernel("RLE string area and box", "string_area_and_box")
 
 
 class Rles(NamedTuple):
@@ -95,7 +97,9 @@ class Rles(NamedTuple):
 
 
 def _chunks(n: int, pixels: int) -> list[tuple[int, int]]:
-    parts = min(n, n_threads()) if pixels >= _PARALLEL_PIXELS else 1
+    if pixels < _PARALLEL_PIXELS or n <= 1:
+        return [(0, n)] if n else []
+    parts = min(n, n_threads())
     bounds = np.linspace(0, n, max(parts, 1) + 1).astype(np.int64)
     return [(int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
 
@@ -190,6 +194,8 @@ def read_rles(objects, name: str = "rles", *, labels=None, backend=None) -> Rles
 def _read_plain_rles(objects, backend) -> Rles | None:
     """The common case without per-item checks: dicts of bytes counts and integer sizes.
     None when anything else is there (the careful loop then reads it and names the problem)."""
+    if len(objects) <= 8:  # a few RLEs (one per call, as frameworks call): checked in Python
+        return _read_few_rles(objects, backend)
     try:
         strings = [obj["counts"] for obj in objects]
         sizes = np.array([obj["size"] for obj in objects] or np.zeros((0, 2), np.int64))
@@ -216,6 +222,50 @@ def _read_plain_rles(objects, backend) -> Rles | None:
     return Rles(counts, starts, np.ascontiguousarray(sizes[:, 0]), np.ascontiguousarray(sizes[:, 1]))
 
 
+def _read_few_rles(objects, backend) -> Rles | None:
+    strings, heights, widths = [], [], []
+    for obj in objects:
+        if type(obj) is not dict:
+            return None
+        counts, size = obj.get("counts"), obj.get("size")
+        if type(counts) is str:
+            if not counts.isascii():
+                return None
+            counts = counts.encode()
+        elif type(counts) is not bytes:
+            return None
+        if type(size) not in (list, tuple) or len(size) != 2:
+            return None
+        h, w = size
+        if type(h) is not int or type(w) is not int or h < 0 or w < 0 or h * w >= _MAX_PIXELS:
+            return None
+        strings.append(counts)
+        heights.append(h)
+        widths.append(w)
+    counts, starts, bad, _ = _FROM_STRINGS.resolve(backend)[1](strings)
+    if bad >= 0:
+        return None
+    return Rles(counts, starts, np.array(heights, dtype=np.int64), np.array(widths, dtype=np.int64))
+
+
+def single_rle_stats(obj, backend=None, *, with_box=True):
+    """(area, [x, y, w, h]) of one plain RLE dict (bytes or str counts, integer size) without
+    arrays (the box 0s unless ``with_box``); None when it is anything else (the general path
+    then reads it)."""
+    if type(obj) is not dict:
+        return None
+    counts, size = obj.get("counts"), obj.get("size")
+    if type(counts) is str and counts.isascii():
+        counts = counts.encode()
+    if type(counts) is not bytes or type(size) not in (list, tuple) or len(size) != 2:
+        return None
+    h, w = size
+    if type(h) is not int or type(w) is not int or h < 0 or w < 0 or h * w >= _MAX_PIXELS:
+        return None
+    stats = _STRING_STATS.resolve(backend)[1](counts, h, w, with_box)
+    return None if stats is None else (stats[0], list(stats[1:]))
+
+
 def check_complete(rles: Rles, name: str = "rles", *, labels=None, at_least_one_run: bool = True) -> None:
     """Refuse RLEs whose runs do not add up to h * w (or that have no run at all)."""
     sums = rles.pixel_sums()
@@ -233,7 +283,10 @@ def to_dicts(rles: Rles, *, backend=None) -> list[dict]:
     """Compressed RLE dicts (pycocotools' output form: size as Python ints, counts as bytes)."""
     _, strings = _TO_STRINGS.resolve(backend)
     chunks = _chunks(len(rles), len(rles.counts) * 16)
-    texts = [t for part in map_threads(lambda lohi: strings(rles.counts, rles.starts, *lohi), chunks) for t in part]
+    if len(chunks) == 1:
+        texts = strings(rles.counts, rles.starts, *chunks[0])
+    else:
+        texts = [t for part in map_threads(lambda lohi: strings(rles.counts, rles.starts, *lohi), chunks) for t in part]
     return [{"size": [int(h), int(w)], "counts": t} for h, w, t in zip(rles.heights.tolist(), rles.widths.tolist(),
                                                                         texts)]
 
@@ -421,24 +474,31 @@ def polygons_to_rles(polygons, h: int, w: int, *, backend=None, where: str = "po
     The coordinates are read into one array and checked at once (see
     :func:`polygon_array` for the rules); a problem is reported for its polygon."""
     h, w = image_size(h, w, where)
+    n = len(polygons)
+    if type(polygons) is list:  # lists of Python numbers (JSON's): read and checked in one compiled pass
+        counts, starts, bad = _RASTERISE_LISTS.resolve(backend)[1](polygons, h, w, _MAX_OUTLINE, _MAX_COORDINATE)
+        if bad >= 0:
+            polygon_array(polygons[bad], f"{where}[{bad}]", backend=backend)  # names the problem
+            raise AssertionError("unreachable: polygon_array accepted a polygon the kernel refused")
+        if bad == -1:
+            return Rles(counts, starts, np.full(n, h, np.int64), np.full(n, w, np.int64))
     try:
-        lengths = np.fromiter(map(len, polygons), np.int64, len(polygons))
-        xy = np.fromiter(itertools.chain.from_iterable(polygons), np.float64, int(lengths.sum()))
+        lengths = [len(p) for p in polygons]
+        xy = np.fromiter(itertools.chain.from_iterable(polygons), np.float64, sum(lengths))
     except (TypeError, ValueError):
         xy = None
-    if xy is None or (lengths % 2).any() or (lengths < 6).any() or not np.isfinite(xy).all() \
-            or (len(xy) and np.abs(xy).max() > _MAX_COORDINATE):
+    # NaN and inf show in the extremes; one min and one max check every coordinate
+    if xy is None or any(k % 2 or k < 6 for k in lengths) or not (
+            len(xy) == 0 or -_MAX_COORDINATE <= float(xy.min()) and float(xy.max()) <= _MAX_COORDINATE):
         for i, p in enumerate(polygons):  # names the first bad polygon
             polygon_array(p, f"{where}[{i}]", backend=backend)
-    offsets = np.zeros(len(polygons) + 1, dtype=np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    n = len(polygons)
-    counts, starts, bad = _RASTERISE.resolve(backend)[1](xy, offsets, np.full(n, h, np.int64), np.full(n, w, np.int64),
-                                                         _MAX_OUTLINE)
+    heights, widths = np.full(n, h, np.int64), np.full(n, w, np.int64)
+    counts, starts, bad = _RASTERISE.resolve(backend)[1](xy, offsets, heights, widths, _MAX_OUTLINE)
     if bad >= 0:
         polygon_array(polygons[bad], f"{where}[{bad}]", backend=backend)
-    n = len(polygons)
-    return Rles(counts, starts, np.full(n, h, np.int64), np.full(n, w, np.int64))
+    return Rles(counts, starts, heights, widths)
 
 
 def from_polygons(polygons, h, w, *, backend=None) -> list[dict]:

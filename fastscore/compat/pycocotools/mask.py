@@ -49,6 +49,9 @@ def area(rleObjs):
     """Areas (uint32) of a list of RLEs, or of one RLE."""
     if type(rleObjs) == list:  # noqa: E721
         return _masks.area(rleObjs)
+    stats = _masks.single_rle_stats(rleObjs, with_box=False)
+    if stats is not None:
+        return np.uint32(stats[0])
     return _masks.area([rleObjs])[0]
 
 
@@ -56,6 +59,9 @@ def toBbox(rleObjs):
     """[x, y, w, h] boxes (float64) of a list of RLEs, (n, 4), or of one RLE, (4,)."""
     if type(rleObjs) == list:  # noqa: E721
         return _masks.to_bbox(rleObjs)
+    stats = _masks.single_rle_stats(rleObjs)
+    if stats is not None:
+        return np.array(stats[1])
     return _masks.to_bbox([rleObjs])[0]
 
 
