@@ -23,8 +23,10 @@ guesses were record starts.
 import numpy as np
 
 from libc.stdint cimport int8_t, int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memset
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
 
 from json_primitives cimport *
 
@@ -100,6 +102,19 @@ cdef enum:
     F_ISCROWD = 5
     F_SCORE = 6
     F_NAME = 7
+    F_SEGMENTATION = 8
+    F_KEYPOINTS = 9
+    F_NUM_KEYPOINTS = 10
+    F_HEIGHT = 11
+    F_WIDTH = 12
+
+cpdef enum:  # the value spans kept per record: spans[:, 2 * k], spans[:, 2 * k + 1]
+    SPAN_SEGMENTATION = 0
+    SPAN_KEYPOINTS = 1
+    SPAN_NUM_KEYPOINTS = 2
+    SPAN_HEIGHT = 3  # of an image
+    SPAN_WIDTH = 4
+    N_SPANS = 5
 
 
 cdef struct Records:
@@ -116,6 +131,7 @@ cdef struct Records:
     int64_t *category_id
     uint8_t *id_state  # (capacity, N_ID_COLUMNS)
     int64_t *names  # (capacity, 2): byte span of the name string, -1 if none
+    int64_t *spans  # (capacity, 2 * N_SPANS): byte spans of segmentation, keypoints, num_keypoints; -1 if none
     int8_t *section
     int64_t *slow  # (slow_capacity, 4): record, column, start, end (columns 0..3: bbox x..h, 4 area,
     Py_ssize_t n_slow  # 5 iscrowd, 6 score, 7 + id column)
@@ -145,6 +161,7 @@ cdef Py_ssize_t new_record(Scan *scan, Records *out, int section, Py_ssize_t at)
                 and grow(<void **>&out.category_id, capacity * sizeof(int64_t))
                 and grow(<void **>&out.id_state, capacity * N_ID_COLUMNS)
                 and grow(<void **>&out.names, capacity * 2 * sizeof(int64_t))
+                and grow(<void **>&out.spans, capacity * 2 * N_SPANS * sizeof(int64_t))
                 and grow(<void **>&out.section, capacity)):
             return fail(scan, E_NO_MEMORY, at)
         out.capacity = capacity
@@ -159,6 +176,8 @@ cdef Py_ssize_t new_record(Scan *scan, Records *out, int section, Py_ssize_t at)
     out.category_id[r] = 0
     for k in range(N_ID_COLUMNS):
         out.id_state[r * N_ID_COLUMNS + k] = ID_ABSENT
+    for k in range(2 * N_SPANS):
+        out.spans[r * 2 * N_SPANS + k] = -1
     if not out.lean:  # memory never touched costs nothing (a results file has no use for these)
         out.area[r] = 0.0
         out.iscrowd[r] = 0.0
@@ -338,7 +357,17 @@ cdef int match_word(const unsigned char *word, Py_ssize_t length, bint sections)
             return F_NAME
         return -1
     if length == 5:
-        return F_SCORE if memcmp(word, b"score", 5) == 0 else -1
+        if memcmp(word, b"score", 5) == 0:
+            return F_SCORE
+        return F_WIDTH if memcmp(word, b"width", 5) == 0 else -1
+    if length == 6:
+        return F_HEIGHT if memcmp(word, b"height", 6) == 0 else -1
+    if length == 9:
+        return F_KEYPOINTS if memcmp(word, b"keypoints", 9) == 0 else -1
+    if length == 12:
+        return F_SEGMENTATION if memcmp(word, b"segmentation", 12) == 0 else -1
+    if length == 13:
+        return F_NUM_KEYPOINTS if memcmp(word, b"num_keypoints", 13) == 0 else -1
     if length == 7:
         return F_ISCROWD if memcmp(word, b"iscrowd", 7) == 0 else -1
     if length == 8:
@@ -515,6 +544,15 @@ cdef Py_ssize_t read_field(Scan *scan, Records *out, Py_ssize_t r, int field, Py
             return keep_id(scan, out, r, field, i)
         out.id_state[r * N_ID_COLUMNS + field] = ID_OTHER_TYPE
         return skip_value(scan, i, depth)
+    if field >= F_SEGMENTATION:
+        # kept as a byte span (a repeated key: the last one wins), parsed when an evaluation needs it
+        column = (SPAN_SEGMENTATION if field == F_SEGMENTATION else SPAN_KEYPOINTS if field == F_KEYPOINTS else
+                  SPAN_NUM_KEYPOINTS if field == F_NUM_KEYPOINTS else SPAN_HEIGHT if field == F_HEIGHT else SPAN_WIDTH)
+        i_end = skip_value(scan, i, depth)
+        if i_end >= 0:
+            out.spans[r * 2 * N_SPANS + 2 * column] = i
+            out.spans[r * 2 * N_SPANS + 2 * column + 1] = i_end
+        return i_end
     if field == F_NAME:
         out.names[2 * r] = -1
         out.names[2 * r + 1] = -1
@@ -707,7 +745,10 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
     ``area``, ``iscrowd``, ``score`` (float64), ``value_state`` (r, 4)
     uint8 (of bbox, area, iscrowd, score: ABSENT, NUMBER or OTHER_TYPE),
     ``id``, ``image_id``, ``category_id`` (int64), ``id_state`` (r, 3)
-    uint8, ``names`` (r, 2) byte spans and ``section`` (r,) int8 (area,
+    uint8, ``spans`` (r, 10) int64 byte spans [start, end) of the values of
+    ``segmentation``, ``keypoints``, ``num_keypoints``, ``height`` and ``width``
+    (-1 when absent),
+    ``names`` (r, 2) byte spans and ``section`` (r,) int8 (area,
     iscrowd, id, names and section only for an annotation file); ``slow`` (k, 4) int64: numbers to convert with Python's
     float() (record, column, start, end; columns 0-3 bbox, 4 area, 5
     iscrowd, 6 score, 7 + an id column); ``error`` and ``error_at`` (0 and
@@ -740,6 +781,7 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
             and grow(<void **>&out.category_id, out.capacity * sizeof(int64_t))
             and grow(<void **>&out.id_state, out.capacity * N_ID_COLUMNS)
             and grow(<void **>&out.names, out.capacity * 2 * sizeof(int64_t))
+            and grow(<void **>&out.spans, out.capacity * 2 * N_SPANS * sizeof(int64_t))
             and grow(<void **>&out.section, out.capacity)):
         out.capacity = 0  # the first record reports the failure
     try:
@@ -759,6 +801,7 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
             "image_id": owned(<void **>&out.image_id, r * sizeof(int64_t), np.int64, (r,)),
             "category_id": owned(<void **>&out.category_id, r * sizeof(int64_t), np.int64, (r,)),
             "id_state": owned(<void **>&out.id_state, r * N_ID_COLUMNS, np.uint8, (r, N_ID_COLUMNS)),
+            "spans": owned(<void **>&out.spans, r * 2 * N_SPANS * sizeof(int64_t), np.int64, (r, 2 * N_SPANS)),
         }
         if not results:
             columns.update({
@@ -787,6 +830,7 @@ def read(const unsigned char[::1] buf, Py_ssize_t n, bint results, Py_ssize_t st
         free(out.category_id)
         free(out.id_state)
         free(out.names)
+        free(out.spans)
         free(out.section)
         free(out.slow)
 
@@ -830,3 +874,263 @@ def parse_numbers(texts):
         exact[k] = number.kind == NUMBER_EXACT
         k += 1
     return values, exact
+
+
+# ---------------------------------------------------------------------------------------------
+# values kept as byte spans (segmentation, keypoints), parsed when an evaluation needs them; the
+# whole text was checked by ``read``, so a span is valid JSON and only its shape is checked here
+
+cdef bint grow_to(void **pointer, Py_ssize_t *capacity, Py_ssize_t needed, Py_ssize_t item) noexcept nogil:
+    cdef Py_ssize_t size = capacity[0]
+    if needed <= size:
+        return True
+    while size < needed:
+        size = max(2 * size, 64)
+    if not grow(pointer, size * item):
+        return False
+    capacity[0] = size
+    return True
+
+
+def number_arrays(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1] starts, const int64_t[::1] ends,
+                  bint nested):
+    """Spans holding a JSON array of numbers (``nested`` False: keypoints) or an array of such
+    arrays (``nested`` True: polygons). Returns (values, list_offsets, row_offsets, ok, slow):
+    list j is values[list_offsets[j]:list_offsets[j + 1]], row r holds lists
+    row_offsets[r]..row_offsets[r + 1] - 1 (one list per row without nesting); ``ok[r]`` is False
+    where the span has another shape or is absent (start < 0: the caller reads those rows
+    otherwise); ``slow`` (k, 3) int64 lists the numbers for Python's float(): value index, start,
+    end. ``buf`` holds the text of length n and its zero padding."""
+    cdef Py_ssize_t rows = starts.shape[0], r, i, end, v_cap = 0, l_cap = 0, s_cap = 0, n_values = 0, n_lists = 0
+    cdef Py_ssize_t n_slow = 0, row_values, row_lists
+    cdef double *values = NULL
+    cdef int64_t *lists = NULL
+    cdef int64_t *slow = NULL
+    cdef bint good, memory = True
+    cdef Scan scan
+    cdef Number number
+    row_offsets = np.zeros(rows + 1, dtype=np.int64)
+    ok = np.zeros(rows, dtype=bool)
+    cdef int64_t[::1] ro = row_offsets
+    cdef uint8_t[::1] ok_view = ok.view(np.uint8)
+    scan.buf = &buf[0]
+    scan.n = n
+    scan.error = OK
+    scan.error_at = -1
+    memory = grow_to(<void **>&lists, &l_cap, 1, sizeof(int64_t))
+    if memory:
+        lists[0] = 0
+    with nogil:
+        for r in range(rows):
+            if not memory:
+                break
+            row_values, row_lists = n_values, n_lists
+            good = starts[r] >= 0 and buf[starts[r]] == 91
+            i = starts[r] + 1 if good else 0
+            end = ends[r]
+            while good:
+                i = skip_space(scan.buf, i)
+                if buf[i] == 93:  # the closing ']' of the row
+                    if not nested:
+                        if not grow_to(<void **>&lists, &l_cap, n_lists + 2, sizeof(int64_t)):
+                            memory = False
+                            break
+                        n_lists += 1
+                        lists[n_lists] = n_values
+                    break
+                if buf[i] == 44:
+                    i = skip_space(scan.buf, i + 1)
+                if nested:
+                    if buf[i] != 91:
+                        good = False
+                        break
+                    i = skip_space(scan.buf, i + 1)
+                    while buf[i] != 93:
+                        if buf[i] == 44:
+                            i = skip_space(scan.buf, i + 1)
+                        if not starts_number(buf[i]):
+                            good = False
+                            break
+                        if not grow_to(<void **>&values, &v_cap, n_values + 1, sizeof(double)):
+                            memory = good = False
+                            break
+                        i = parse_number_into(&scan, i, values + n_values, n_values, &slow, &s_cap, &n_slow)
+                        if i < 0:
+                            memory = good = False
+                            break
+                        n_values += 1
+                        i = skip_space(scan.buf, i)
+                    if not good:
+                        break
+                    i += 1
+                    if not grow_to(<void **>&lists, &l_cap, n_lists + 2, sizeof(int64_t)):
+                        memory = good = False
+                        break
+                    n_lists += 1
+                    lists[n_lists] = n_values
+                else:
+                    if not starts_number(buf[i]):
+                        good = False
+                        break
+                    if not grow_to(<void **>&values, &v_cap, n_values + 1, sizeof(double)):
+                        memory = good = False
+                        break
+                    i = parse_number_into(&scan, i, values + n_values, n_values, &slow, &s_cap, &n_slow)
+                    if i < 0:
+                        memory = good = False
+                        break
+                    n_values += 1
+                if i > end:
+                    good = False
+            if not good:  # drop what this row added; the caller reads it another way
+                n_values, n_lists = row_values, row_lists
+                while n_slow > 0 and slow[3 * (n_slow - 1)] >= row_values:
+                    n_slow -= 1
+            ok_view[r] = good
+            ro[r + 1] = n_lists
+    try:
+        if not memory:
+            raise MemoryError("not enough memory for the parsed values")
+        values_array = owned(<void **>&values, n_values * sizeof(double), np.float64, (n_values,))
+        lists_array = owned(<void **>&lists, (n_lists + 1) * sizeof(int64_t), np.int64, (n_lists + 1,))
+        slow_array = owned(<void **>&slow, n_slow * 3 * sizeof(int64_t), np.int64, (n_slow, 3))
+        return values_array, lists_array, row_offsets, ok, slow_array
+    finally:
+        free(values)
+        free(lists)
+        free(slow)
+
+
+cdef Py_ssize_t parse_number_into(Scan *scan, Py_ssize_t i, double *target, Py_ssize_t index, int64_t **slow,
+                                  Py_ssize_t *s_cap, Py_ssize_t *n_slow) noexcept nogil:
+    """The number at i into target (as ``keep_number``); one left to Python's float() is noted
+    in ``slow``. -1 when memory runs out."""
+    cdef Number number
+    cdef Py_ssize_t end = parse_number(scan, i, &number)
+    if end < 0:
+        return -1
+    if number.kind == NUMBER_SLOW:
+        if not grow_to(<void **>slow, s_cap, n_slow[0] + 1, 3 * sizeof(int64_t)):
+            return -1
+        slow[0][3 * n_slow[0]] = index
+        slow[0][3 * n_slow[0] + 1] = i
+        slow[0][3 * n_slow[0] + 2] = end
+        n_slow[0] += 1
+        target[0] = 0.0
+    elif number.integer and number.value == 0.0:
+        target[0] = 0.0  # "-0" is the integer 0 for json.loads
+    else:
+        target[0] = number.value
+    return end
+
+
+cdef Py_ssize_t plain_integer(Scan *scan, Py_ssize_t i, int64_t *value) noexcept nogil:
+    """An integer literal at i (within int64) into value; -1 if it is anything else."""
+    cdef Number number
+    cdef Py_ssize_t end
+    if not starts_number(scan.buf[i]):
+        return -1
+    end = parse_number(scan, i, &number)
+    if end < 0 or not number.integer or not number.fits_int64:
+        return -1
+    value[0] = number.int_value
+    return end
+
+
+def rle_objects(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1] starts):
+    """Spans holding an RLE object {"size": [h, w], "counts": "..."} (other keys skipped) with a
+    compressed string: (heights, widths, strings), the strings as bytes (JSON's escapes of
+    '\\\\' undone); strings[r] is None where the span is absent, counts is a list (uncompressed)
+    or anything else is unusual (the caller reads those rows with json)."""
+    cdef Py_ssize_t rows = starts.shape[0], r, i, key_end, j, k, text_start, text_end
+    cdef int64_t h, w
+    cdef bint good, has_size, has_counts, escaped
+    cdef Scan scan
+    cdef char *copy
+    heights = np.zeros(rows, dtype=np.int64)
+    widths = np.zeros(rows, dtype=np.int64)
+    cdef int64_t[::1] hv = heights
+    cdef int64_t[::1] wv = widths
+    strings = [None] * rows
+    scan.buf = &buf[0]
+    scan.n = n
+    scan.error = OK
+    scan.error_at = -1
+    for r in range(rows):
+        i = starts[r]
+        if i < 0 or buf[i] != 123:
+            continue
+        good = True
+        has_size = has_counts = escaped = False
+        text_start = text_end = -1
+        i = skip_space(scan.buf, i + 1)
+        while good and buf[i] != 125:
+            if buf[i] == 44:
+                i = skip_space(scan.buf, i + 1)
+            key_end = string_end(&scan, i)  # the key, quotes included
+            j = skip_space(scan.buf, key_end)
+            j = skip_space(scan.buf, j + 1)  # past ':'
+            if key_end - i == 6 and memcmp(&buf[i + 1], b"size", 4) == 0:
+                if buf[j] != 91:
+                    good = False
+                    break
+                j = plain_integer(&scan, skip_space(scan.buf, j + 1), &h)
+                if j < 0:
+                    good = False
+                    break
+                j = skip_space(scan.buf, j)
+                if buf[j] != 44:
+                    good = False
+                    break
+                j = plain_integer(&scan, skip_space(scan.buf, j + 1), &w)
+                if j < 0:
+                    good = False
+                    break
+                j = skip_space(scan.buf, j)
+                if buf[j] != 93:
+                    good = False
+                    break
+                i = j + 1
+                has_size = True
+            elif key_end - i == 8 and memcmp(&buf[i + 1], b"counts", 6) == 0:
+                if buf[j] != 34:
+                    good = False
+                    break
+                text_start = j + 1
+                i = string_end(&scan, j)
+                text_end = i - 1
+                for k in range(text_start, text_end):
+                    if buf[k] == 92:
+                        escaped = True
+                        break
+                has_counts = True
+            else:
+                i = skip_value(&scan, j, 2)
+            i = skip_space(scan.buf, i)
+        if not (good and has_size and has_counts):
+            continue
+        if escaped:  # COCO's alphabet holds '\\': undo its escapes, refuse any other
+            copy = <char *>malloc(text_end - text_start + 1)
+            if copy == NULL:
+                raise MemoryError()
+            k = 0
+            j = text_start
+            while j < text_end:
+                if buf[j] == 92:
+                    if buf[j + 1] != 92:
+                        good = False
+                        break
+                    j += 1
+                copy[k] = <char>buf[j]
+                k += 1
+                j += 1
+            if good:
+                strings[r] = PyBytes_FromStringAndSize(copy, k)
+            free(copy)
+            if not good:
+                continue
+        else:
+            strings[r] = PyBytes_FromStringAndSize(<const char *>&buf[text_start], text_end - text_start)
+        hv[r] = h
+        wv[r] = w
+    return heights, widths, strings

@@ -20,7 +20,7 @@ PADDING = _reader.PADDING
 IMAGES, ANNOTATIONS, CATEGORIES = range(3)
 _VALUE_COLUMNS = ("bbox", "area", "iscrowd", "score")  # the columns of value_state, in order
 _ID_COLUMNS = ("id", "image_id", "category_id")  # the columns of id_state
-_COLUMNS = _VALUE_COLUMNS + _ID_COLUMNS + ("value_state", "id_state", "names", "section")
+_COLUMNS = _VALUE_COLUMNS + _ID_COLUMNS + ("value_state", "id_state", "names", "section", "spans")
 _CHUNKED_FROM = 1 << 20  # results files from 1 MB on are read in chunks on threads
 
 
@@ -216,10 +216,98 @@ def annotation_columns(path):
           "area": _number_column(records, ann, "area", path, "annotations", default=bbox[:, 2] * bbox[:, 3]),
           "iscrowd": (_number_column(records, ann, "iscrowd", path, "annotations", default=0.0) != 0).astype(np.uint8),
           "id": _ids(records, ann, "id", path, "annotations")}
-    images = _ids(records, np.flatnonzero(section == IMAGES), "id", path, "images")
+    gt["spans"] = records["spans"][ann]  # segmentation / keypoints, parsed when needed (SpanSource)
+    image_rows = np.flatnonzero(section == IMAGES)
+    gt["image_spans"] = records["spans"][image_rows]  # their height and width
+    images = _ids(records, image_rows, "id", path, "images")
     cat_rows = np.flatnonzero(section == CATEGORIES)
     cat_ids = _ids(records, cat_rows, "id", path, "categories")
     categories = []
     for cid, (start, end) in zip(cat_ids.tolist(), records["names"][cat_rows].tolist()):
         categories.append((cid, json.loads(bytes(buf[start:end])) if start >= 0 else str(cid)))
     return gt, images, categories
+
+
+# --------------------------------------------------------------------------- values kept as spans
+
+SPAN_SEGMENTATION, SPAN_KEYPOINTS, SPAN_NUM_KEYPOINTS = (_reader.SPAN_SEGMENTATION, _reader.SPAN_KEYPOINTS,
+                                                        _reader.SPAN_NUM_KEYPOINTS)
+SPAN_HEIGHT, SPAN_WIDTH = _reader.SPAN_HEIGHT, _reader.SPAN_WIDTH
+
+
+class SpanSource:
+    """Where the segmentation / keypoints values of a file's records are (byte spans), so that
+    they are parsed only when an evaluation needs them: ``spans`` (n, 6) of the rows, and the
+    buffer (kept, or read again from ``path``: the file must not change meanwhile)."""
+
+    def __init__(self, path, spans: np.ndarray, buf=None):
+        self.path = path
+        self.spans = spans
+        self._buf = buf
+        self._size = os.path.getsize(path)
+
+    def buffer(self) -> np.ndarray:
+        if self._buf is None:
+            from .._config import ordinary_pages
+
+            with ordinary_pages():
+                buf, n = read_padded(self.path)
+            if n != self._size:
+                raise ValueError(f"{self.path} changed since it was read; load it again.")
+            return buf
+        return self._buf
+
+    def drop_buffer(self):
+        self._buf = None
+
+    def has(self, which: int) -> np.ndarray:
+        return self.spans[:, 2 * which] >= 0
+
+    def numbers(self, which: int, nested: bool, buf=None):
+        """(values, list_offsets, row_offsets, ok) of the span column (see
+        ``coco_json.number_arrays``), numbers left to Python's float() converted."""
+        buf = self.buffer() if buf is None else buf
+        values, lists, rows, ok, slow = _reader.number_arrays(
+            buf, len(buf) - PADDING, np.ascontiguousarray(self.spans[:, 2 * which]),
+            np.ascontiguousarray(self.spans[:, 2 * which + 1]), nested)
+        for index, start, end in slow.tolist():
+            values[index] = float(bytes(buf[start:end]))
+        return values, lists, rows, ok
+
+    def rle_strings(self, buf=None):
+        """(heights, widths, strings) of the segmentation spans that are compressed RLE objects."""
+        buf = self.buffer() if buf is None else buf
+        return _reader.rle_objects(buf, len(buf) - PADDING, np.ascontiguousarray(self.spans[:, 2 * SPAN_SEGMENTATION]))
+
+    def scalars(self, which: int, buf=None) -> list:
+        """Each row's span value as json.loads reads it (None when absent): for short scalars
+        such as num_keypoints, height and width."""
+        import json
+
+        buf = self.buffer() if buf is None else buf
+        out = []
+        for start, end in self.spans[:, 2 * which:2 * which + 2].tolist():
+            out.append(None if start < 0 else json.loads(bytes(buf[start:end])))
+        return out
+
+    def value(self, which: int, row: int, buf=None):
+        """The JSON value of one row's span, as json.loads reads it (None when absent)."""
+        import json
+
+        start, end = self.spans[row, 2 * which], self.spans[row, 2 * which + 1]
+        if start < 0:
+            return None
+        buf = self.buffer() if buf is None else buf
+        return json.loads(bytes(buf[start:end]))
+
+
+def results_records(path):
+    """(columns of the results file's records, its SpanSource): image_id, category_id, score,
+    bbox (NaN rows where a record has none), bbox_state, the span source."""
+    records, buf = read_file(path, results=True)
+    rows = slice(None)
+    columns = {"image_id": _ids(records, rows, "image_id", path, "results"),
+               "category_id": _ids(records, rows, "category_id", path, "results"),
+               "score": _number_column(records, rows, "score", path, "results"),
+               "bbox": records["bbox"], "bbox_state": records["value_state"][:, 0]}
+    return columns, SpanSource(path, records["spans"], buf)

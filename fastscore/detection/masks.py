@@ -370,7 +370,9 @@ def area(rles, *, backend=None) -> np.ndarray:
     """
     r = rles if isinstance(rles, Rles) else read_rles(rles, backend=backend)
     out = np.empty(len(r), dtype=np.uint32)
-    _AREAS.resolve(backend)[1](r.counts, r.starts, out)
+    kernel = _AREAS.resolve(backend)[1]
+    map_threads(lambda lohi: kernel(r.counts, r.starts[lohi[0]:lohi[1] + 1], out[lohi[0]:lohi[1]]),
+                _chunks(len(r), len(r.counts) * 2))
     return out
 
 
@@ -386,7 +388,11 @@ def to_bbox(rles, *, backend=None) -> np.ndarray:
     """
     r = rles if isinstance(rles, Rles) else read_rles(rles, backend=backend)
     out = np.empty((len(r), 4))
-    bad = _BBOXES.resolve(backend)[1](r.counts, r.starts, r.heights, r.widths, out)
+    kernel = _BBOXES.resolve(backend)[1]
+    found = map_threads(lambda lohi: (lohi[0], kernel(r.counts, r.starts[lohi[0]:lohi[1] + 1], r.heights[lohi[0]:lohi[1]],
+                                                      r.widths[lohi[0]:lohi[1]], out[lohi[0]:lohi[1]])),
+                        _chunks(len(r), len(r.counts) * 8))
+    bad = min((lo + b for lo, b in found if b >= 0), default=-1)
     if bad >= 0:
         raise ValueError(f"rles[{bad}] has foreground pixels on an image of height 0 (size "
                          f"[{r.heights[bad]}, {r.widths[bad]}]); its counts do not belong to that size.")

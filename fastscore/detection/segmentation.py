@@ -71,28 +71,125 @@ def _polygon_rles(polygons: list, heights: np.ndarray, widths: np.ndarray, label
     """annToRLE of polygon annotations: each object's parts rasterised and merged (one RLE per object)."""
     n_parts = np.fromiter(map(len, polygons), np.int64, len(polygons))
     parts = list(itertools.chain.from_iterable(polygons))
-    h = np.repeat(heights, n_parts)
-    w = np.repeat(widths, n_parts)
     members = np.zeros(len(polygons) + 1, np.int64)
     np.cumsum(n_parts, out=members[1:])
     try:
         lengths = np.fromiter(map(len, parts), np.int64, len(parts))
         xy = np.fromiter(itertools.chain.from_iterable(parts), np.float64, int(lengths.sum()))
     except (TypeError, ValueError):
-        xy = None
-    if xy is None or (lengths % 2).any() or (lengths < 6).any() or not np.isfinite(xy).all() \
-            or (len(xy) and np.abs(xy).max() > _masks._MAX_COORDINATE):
+        xy = lengths = None
+    if xy is None or not _polygons_valid(xy, lengths):
         for j, polygon in enumerate(parts):  # name the first bad polygon
             obj = int(np.searchsorted(members, j, side="right") - 1)
             _masks.polygon_array(polygon, f"{labels(obj)}: segmentation[{j - members[obj]}]", backend=backend)
     offsets = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    counts, starts, bad = _masks._RASTERISE.resolve(backend)[1](xy, offsets, h, w, _masks._MAX_OUTLINE)
+    return _rasterise_objects(xy, offsets, members, heights, widths, lambda j: parts[j], labels, backend)
+
+
+def _polygons_valid(xy: np.ndarray, lengths: np.ndarray) -> bool:
+    """Every polygon has an even number (at least 6) of finite coordinates within bounds."""
+    if len(lengths) and ((lengths % 2).any() or lengths.min() < 6):
+        return False
+    return len(xy) == 0 or (-_masks._MAX_COORDINATE <= float(xy.min()) and float(xy.max()) <= _masks._MAX_COORDINATE)
+
+
+def _rasterise_objects(xy, offsets, members, heights, widths, polygon_of, labels, backend) -> Rles:
+    """Polygons (xy[offsets[j]:offsets[j + 1]]) of objects (object i: polygons members[i]..members[i + 1] - 1)
+    rasterised on their object's image and merged per object."""
+    n_parts = np.diff(members)
+    h = np.repeat(np.asarray(heights, np.int64), n_parts)
+    w = np.repeat(np.asarray(widths, np.int64), n_parts)
+    rasterise, merge = _masks._RASTERISE.resolve(backend)[1], _MERGE_GROUPS.resolve(backend)[1]
+
+    def run(lohi):  # objects lo..hi-1: their polygons rasterised and merged
+        lo, hi = lohi
+        p0, p1 = members[lo], members[hi]
+        counts, starts, bad = rasterise(xy, offsets[p0:p1 + 1], h[p0:p1], w[p0:p1], _masks._MAX_OUTLINE)
+        if bad >= 0:
+            return p0 + bad, None
+        return -1, merge(counts, starts, members[lo:hi + 1] - p0)
+
+    pieces = map_threads(run, _masks._chunks(len(members) - 1, int(len(xy)) * 64))
+    bad = min((b for b, _ in pieces if b >= 0), default=-1)
     if bad >= 0:
         obj = int(np.searchsorted(members, bad, side="right") - 1)
-        _masks.polygon_array(parts[bad], f"{labels(obj)}: segmentation[{bad - members[obj]}]", backend=backend)
-    merged, merged_starts = _MERGE_GROUPS.resolve(backend)[1](counts, starts, members)
+        _masks.polygon_array(polygon_of(bad), f"{labels(obj)}: segmentation[{bad - members[obj]}]", backend=backend)
+    if len(pieces) == 1:
+        merged, merged_starts = pieces[0][1]
+    else:
+        merged = np.concatenate([m for _, (m, _) in pieces]) if pieces else np.zeros(0, np.uint32)
+        merged_starts = np.zeros(len(members), np.int64)
+        np.cumsum(np.concatenate([np.diff(st) for _, (_, st) in pieces]) if pieces else [], out=merged_starts[1:])
     return Rles(merged, merged_starts, np.asarray(heights, np.int64), np.asarray(widths, np.int64))
+
+
+def span_rles(source, heights, widths, *, labels, backend=None) -> Rles:
+    """``segmentation_rles`` of the segmentation values of a file's records, read from their byte
+    spans (``_json.SpanSource``) without a Python object per polygon: polygons as flat arrays,
+    compressed RLE strings as bytes; the rare other rows (uncompressed RLE, pycocotools' box
+    lists, anything unusual) through ``segmentation_rles`` on their JSON values."""
+    from ._json import SPAN_SEGMENTATION
+
+    n = len(source.spans)
+    heights = np.asarray(heights, np.int64)
+    widths = np.asarray(widths, np.int64)
+    present = source.has(SPAN_SEGMENTATION)
+    if not present.all():
+        raise ValueError(f"{labels(int(np.flatnonzero(~present)[0]))} has no 'segmentation'; iouType='segm' needs "
+                         f"one per annotation (polygons or RLE).")
+    buf = source.buffer()
+    values, lists, rows, ok = source.numbers(SPAN_SEGMENTATION, True, buf)
+    n_parts = np.diff(rows)
+    lengths = np.diff(lists)
+    list_row = np.repeat(np.arange(n), n_parts)
+    first_length = np.full(n, -1, np.int64)
+    has_parts = n_parts > 0
+    first_length[has_parts] = lengths[rows[:-1][has_parts]]
+    polygon_row = ok & has_parts & (first_length != 4)
+    bad_list = (lengths % 2 != 0) | (lengths < 6)
+    if bad_list.any():
+        polygon_row[list_row[bad_list]] = False
+    parts = []
+    rows_polygons = np.flatnonzero(polygon_row)
+    if len(rows_polygons):
+        kept = polygon_row[list_row]
+        kept_lengths = lengths[kept]
+        offsets = np.zeros(len(kept_lengths) + 1, np.int64)
+        np.cumsum(kept_lengths, out=offsets[1:])
+        gather = np.repeat(lists[:-1][kept] - offsets[:-1], kept_lengths) + np.arange(offsets[-1])
+        xy = values[gather]
+        if not _polygons_valid(xy, kept_lengths):  # NaN, infinite or huge coordinates: named below
+            polygon_row[:] = False
+            rows_polygons = rows_polygons[:0]
+        else:
+            members = np.zeros(len(rows_polygons) + 1, np.int64)
+            np.cumsum(n_parts[rows_polygons], out=members[1:])
+            parts.append((rows_polygons, _rasterise_objects(
+                xy, offsets, members, heights[rows_polygons], widths[rows_polygons],
+                lambda j: xy[offsets[j]:offsets[j + 1]], lambda i: labels(int(rows_polygons[i])), backend)))
+    others = np.flatnonzero(~polygon_row)
+    if len(others):
+        r_heights, r_widths, strings = source.rle_strings(buf)
+        compressed = np.array([strings[i] is not None for i in others.tolist()], dtype=bool)
+        rows_strings = others[compressed]
+        if len(rows_strings):
+            text = [strings[i] for i in rows_strings.tolist()]
+            counts, starts, bad, _ = _masks._FROM_STRINGS.resolve(backend)[1](text)
+            if bad >= 0:  # the careful reader names the problem
+                _masks.read_rles([{"size": [int(r_heights[i]), int(r_widths[i])], "counts": strings[i]}
+                                  for i in rows_strings.tolist()], labels=[labels(int(i)) for i in rows_strings])
+            for i in rows_strings.tolist():
+                _masks.image_size(int(r_heights[i]), int(r_widths[i]), labels(int(i)))
+            r = Rles(counts, starts, r_heights[rows_strings], r_widths[rows_strings])
+            _masks.check_complete(r, labels=[labels(int(i)) for i in rows_strings], at_least_one_run=False)
+            parts.append((rows_strings, r))
+        rows_json = others[~compressed]
+        if len(rows_json):
+            segs = [source.value(SPAN_SEGMENTATION, int(i), buf) for i in rows_json]
+            parts.append((rows_json, segmentation_rles(segs, heights[rows_json], widths[rows_json],
+                                                       labels=lambda j: labels(int(rows_json[j])), backend=backend)))
+    return _interleave(n, parts)
 
 
 def segmentation_rles(segmentations: list, heights, widths, *, labels=None, backend=None) -> Rles:

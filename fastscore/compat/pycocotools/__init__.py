@@ -55,9 +55,20 @@ import numpy as np
 from ...detection import masks as _masks
 from ...detection.coco import BoxTable, ids_missing_from
 from ...detection.keypoints import keypoint_array, result_areas_and_boxes
-from ...detection.segmentation import MaskColumns, result_rles, segmentation_rles
+from ...detection.segmentation import MaskColumns, result_rles, segmentation_rles, span_rles
 from ..._config import with_ordinary_pages
-from ...detection._json import annotation_columns, results_columns
+from ...detection._json import (
+    SPAN_HEIGHT,
+    SPAN_SEGMENTATION,
+    SPAN_KEYPOINTS,
+    SPAN_NUM_KEYPOINTS,
+    SPAN_WIDTH,
+    SpanSource,
+    annotation_columns,
+    results_columns,
+    results_records,
+)
+from ..._cy.coco_json import NUMBER as NUMBER_STATE
 from ...detection.io import columns_from_dicts
 
 __all__ = ["COCO", "COCOeval", "Params", "mask"]
@@ -128,6 +139,22 @@ def _complete_mask_results(anns: list) -> MaskColumns:
     return masks
 
 
+def _checked_rles(r):
+    _masks.check_complete(r, "results", at_least_one_run=False)
+    for i in np.flatnonzero(r.heights * r.widths >= 2 ** 32)[:1].tolist():
+        _masks.image_size(int(r.heights[i]), int(r.widths[i]), f"result {i}")
+    return r
+
+
+def _complete_results(anns: list, kind: str) -> list:
+    """pycocotools' loadRes completion of result dicts read from a file (in place)."""
+    if kind == "segm":
+        _complete_mask_results(anns)
+    elif kind == "keypoints":
+        _complete_keypoint_results(anns)
+    return anns
+
+
 def _complete_keypoint_results(anns: list) -> np.ndarray:
     """pycocotools' keypoints branch of loadRes, in place: the box around the keypoints, its area, id."""
     missing = next((i for i, a in enumerate(anns) if "keypoints" not in a), None)
@@ -161,10 +188,15 @@ class COCO:
         self._derived = {}  # mask and keypoint columns, built when an evaluation needs them
         self._image_ids = None  # image / category ids in file order, from the compiled reader
         self._category_ids = None
+        self._spans = None  # where a file's segmentation / keypoints values are (read when needed)
+        self._image_spans = None  # (image ids, their height / width spans)
+        self._sizes_from = None  # results: the ground truth whose images they share
         if annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
             columns, image_ids, categories = annotation_columns(annotation_file)
+            self._spans = SpanSource(annotation_file, columns.pop("spans"))
+            self._image_spans = (image_ids, SpanSource(annotation_file, columns.pop("image_spans")))
             self._table = BoxTable.from_columns(columns, side="gt")
             self._image_ids = _first_occurrences(image_ids)
             self._category_ids = [cid for cid, _ in categories]
@@ -189,6 +221,7 @@ class COCO:
         self._derived = {}
         self._image_ids = None
         self._category_ids = None
+        self._spans = self._image_spans = self._sizes_from = None
 
     # -- the dictionary index, built lazily -------------------------------------------------
     def createIndex(self):
@@ -257,12 +290,30 @@ class COCO:
         what = "ground-truth annotation" if side == "gt" else "result"
         return lambda i: f"{what} {i} (id {int(table.id[i])}, image {int(table.image_id[i])})"
 
+    def _from_spans(self) -> bool:
+        """Whether the file's values can be read from their spans: the dicts were never built."""
+        return self._dataset is None and self._spans is not None
+
+    def _size_map(self) -> dict:
+        """{image id: (height, width)} of ``images`` (-1 where absent), cached."""
+        if "sizes" not in self._derived:
+            if self._dataset is None and self._image_spans is not None:
+                ids, source = self._image_spans
+                buf = source.buffer()
+                sizes = dict(zip(ids.tolist(), zip(
+                    [-1 if v is None else v for v in source.scalars(SPAN_HEIGHT, buf)],
+                    [-1 if v is None else v for v in source.scalars(SPAN_WIDTH, buf)])))
+            elif self._dataset is None and self._sizes_from is not None:
+                sizes = self._sizes_from._size_map()
+            else:
+                sizes = {img["id"]: (img.get("height", -1), img.get("width", -1)) for img in self.dataset.get("images", [])}
+            self._derived["sizes"] = sizes
+        return self._derived["sizes"]
+
     def _image_sizes(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         """Height and width of each annotation's image (from ``images``)."""
         table = self.table(side)
-        sizes = {}
-        for img in self.dataset.get("images", []):
-            sizes[img["id"]] = (img.get("height", -1), img.get("width", -1))
+        sizes = self._size_map()
         heights = np.empty(len(table), np.int64)
         widths = np.empty(len(table), np.int64)
         label = self._annotation_label(side)
@@ -278,14 +329,17 @@ class COCO:
         """annToRLE of every annotation, as RLE columns aligned with ``table()`` (cached)."""
         self.table(side)
         if "masks" not in self._derived:
-            anns = self.dataset.get("annotations", [])
             label = self._annotation_label(side)
-            missing = next((i for i, a in enumerate(anns) if "segmentation" not in a), None)
-            if missing is not None:
-                raise ValueError(f"{label(missing)} has no 'segmentation'; iouType='segm' needs one per annotation "
-                                 f"(polygons or RLE).")
             heights, widths = self._image_sizes(side)
-            rles = segmentation_rles([a["segmentation"] for a in anns], heights, widths, labels=label)
+            if self._from_spans():
+                rles = span_rles(self._spans, heights, widths, labels=label)
+            else:
+                anns = self.dataset.get("annotations", [])
+                missing = next((i for i, a in enumerate(anns) if "segmentation" not in a), None)
+                if missing is not None:
+                    raise ValueError(f"{label(missing)} has no 'segmentation'; iouType='segm' needs one per annotation "
+                                     f"(polygons or RLE).")
+                rles = segmentation_rles([a["segmentation"] for a in anns], heights, widths, labels=label)
             wrong = np.flatnonzero((rles.heights != heights) | (rles.widths != widths))
             if wrong.size:
                 i = int(wrong[0])
@@ -298,6 +352,8 @@ class COCO:
     def _keypoint_columns(self, side: str) -> tuple[np.ndarray, np.ndarray | None]:
         """(keypoints (n, 3K), num_keypoints or None for results) aligned with ``table()`` (cached)."""
         self.table(side)
+        if "keypoints" not in self._derived and self._from_spans():
+            self._derived["keypoints"] = self._keypoints_from_spans(side)
         if "keypoints" not in self._derived:
             anns = self.dataset.get("annotations", [])
             label = self._annotation_label(side)
@@ -315,6 +371,33 @@ class COCO:
                 counts = np.array([a["num_keypoints"] for a in anns], dtype=np.float64)
             self._derived["keypoints"] = (kps, counts)
         return self._derived["keypoints"]
+
+    def _keypoints_from_spans(self, side: str):
+        label = self._annotation_label(side)
+        source = self._spans
+        present = source.has(SPAN_KEYPOINTS)
+        if not present.all():
+            raise ValueError(f"{label(int(np.flatnonzero(~present)[0]))} has no 'keypoints'; iouType='keypoints' needs "
+                             f"them [x1, y1, v1, ...] on every annotation.")
+        buf = source.buffer()
+        values, lists, _, ok = source.numbers(SPAN_KEYPOINTS, False, buf)
+        lengths = np.diff(lists)
+        if not ok.all() or (len(lengths) and (lengths != lengths[0]).any()):
+            # another shape somewhere: the checked reader names the row
+            rows = [source.value(SPAN_KEYPOINTS, i, buf) for i in range(len(ok))]
+            kps = keypoint_array(rows, None, labels=label, name="keypoints")
+        else:
+            rows = values.reshape(len(ok), int(lengths[0]) if len(lengths) else 0)
+            kps = keypoint_array(rows, None, labels=label, name="keypoints")
+        counts = None
+        if side == "gt":
+            numbers = source.scalars(SPAN_NUM_KEYPOINTS, buf)
+            missing = next((i for i, v in enumerate(numbers) if v is None), None)
+            if missing is not None:
+                raise ValueError(f"{label(missing)} has no 'num_keypoints'; pycocotools ignores ground truths "
+                                 f"with num_keypoints == 0, so every annotation needs it.")
+            counts = np.array(numbers, dtype=np.float64)
+        return kps, counts
 
     # -- masks of annotations (pycocotools' annToRLE / annToMask) -------------------------------
     def annToRLE(self, ann):
@@ -402,20 +485,13 @@ class COCO:
         print("Loading and preparing results...")
         tic = time.time()
         if isinstance(resFile, (str, bytes)) or hasattr(resFile, "__fspath__"):
-            try:
-                # the compiled reader fills the columns of box results; dicts are built only if asked for
-                table = BoxTable.from_columns(results_columns(resFile), side="dt")
-            except ValueError:
-                anns = _read_json_list(resFile)
-                if anns and isinstance(anns[0], dict) and anns[0].get("bbox", []) != []:
-                    raise  # box results with a bad record: the reader's message names it
-            else:
-                self._check_results(table)
-                res._table = table
-                res._dataset = None
-                res._load_dataset = lambda: self._results_dataset(_read_json_list(resFile))
+            # the compiled reader fills the columns (masks and keypoints from their byte spans);
+            # the dicts are built only if asked for
+            loaded = self._load_results_file(resFile, res)
+            if loaded:
                 print("DONE (t={:0.2f}s)".format(time.time() - tic))
                 return res
+            anns = _read_json_list(resFile)  # another layout: pycocotools' rules on the dicts
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
@@ -440,6 +516,54 @@ class COCO:
         res._derived = derived
         print("DONE (t={:0.2f}s)".format(time.time() - tic))
         return res
+
+    def _load_results_file(self, path, res) -> bool:
+        """Fill ``res`` from a results file read by the compiled reader; False when the file needs
+        the dict path (caption results, a first result whose kind is unclear, mask results that
+        are not all RLE objects, ragged keypoints)."""
+        columns, source = results_records(path)
+        n = len(columns["image_id"])
+        has_box = columns["bbox_state"] == NUMBER_STATE
+        if n == 0 or has_box[0]:
+            if n and not has_box.all():
+                results_columns(path)  # raises, naming the first record without a box
+            table = BoxTable.from_columns({k: columns[k] for k in ("image_id", "category_id", "bbox", "score")}, side="dt")
+            kind = "bbox"
+        elif source.has(SPAN_SEGMENTATION)[0]:
+            heights, widths, strings = source.rle_strings()
+            if any(t is None for t in strings):
+                return False
+            counts, starts, bad, _ = _masks._FROM_STRINGS.resolve()[1](strings)
+            if bad >= 0 or len(heights) and (heights.min() < 0 or widths.min() < 0):
+                return False
+            masks = MaskColumns.of(_checked_rles(_masks.Rles(counts, starts, heights, widths)))
+            boxes = np.where(has_box[:, None], columns["bbox"], masks.boxes)
+            table = BoxTable.from_columns({"image_id": columns["image_id"], "category_id": columns["category_id"],
+                                           "bbox": boxes, "score": columns["score"]}, side="dt")
+            table.area = masks.areas.astype(np.float64)
+            res._derived["masks"] = masks
+            kind = "segm"
+        elif source.has(SPAN_KEYPOINTS)[0]:
+            values, lists, _, ok = source.numbers(SPAN_KEYPOINTS, False)
+            lengths = np.diff(lists)
+            if not ok.all() or (lengths != lengths[0]).any():
+                return False
+            kps = keypoint_array(values.reshape(n, int(lengths[0])), None, labels=lambda i: f"result {i}",
+                                 name="results")
+            areas, boxes = result_areas_and_boxes(kps)
+            table = BoxTable.from_columns({"image_id": columns["image_id"], "category_id": columns["category_id"],
+                                           "bbox": boxes, "score": columns["score"]}, side="dt")
+            table.area = areas
+            res._derived["keypoints"] = (kps, None)
+            kind = "keypoints"
+        else:
+            return False
+        self._check_results(table)
+        res._table = table
+        res._dataset = None
+        res._sizes_from = self
+        res._load_dataset = lambda: self._results_dataset(_complete_results(_read_json_list(path), kind), kind)
+        return True
 
     def _check_results(self, table):
         unknown = ids_missing_from(table.image_id, self.getImgIds())
