@@ -370,3 +370,97 @@ def test_columnar_bad_inputs():
     kgt, kdt = _columns(kp_dataset, kp_results, "keypoints")
     with pytest.raises(ValueError, match="for the 5 sigmas"):
         evaluate_detections(kgt, kdt, iou_type="keypoints", kpt_oks_sigmas=np.full(5, 0.1))
+
+
+def test_file_values_read_from_spans_equal_the_dict_path(tmp_path):
+    """Polygons, RLE strings with escaped backslashes, uncompressed crowds, numbers the compiled
+    conversion leaves to Python (subnormal, 25 digits), keys in any order, repeated keys: the
+    values read from a file's byte spans equal those of its dicts."""
+    dataset, results = synth.make_segm(18)
+    assert any("\\" in r["segmentation"]["counts"] for r in results)  # COCO's alphabet holds the backslash
+    polygon_anns = [a for a in dataset["annotations"] if isinstance(a["segmentation"], list)]
+    polygon_anns[0]["segmentation"][0][0] = 5e-324  # subnormal: converted by float()
+    polygon_anns[1]["segmentation"][0][1] = 12.3456789012345678901234567
+    text = json.dumps(dataset)
+    text = text.replace('"segmentation": {"size"', '"segmentation": {"extra": [1, {"a": 2}], "size"', 1)
+    (tmp_path / "gt.json").write_text(text)
+    results[0] = {"score": results[0]["score"], "segmentation": {"counts": results[0]["segmentation"]["counts"],
+                  "size": results[0]["segmentation"]["size"]}, "category_id": results[0]["category_id"],
+                  "image_id": results[0]["image_id"]}
+    (tmp_path / "dt.json").write_text(json.dumps(results).replace('"score"', '"score": 0.0, "score"', 1))
+    from_file = _quiet(lambda: COCO(str(tmp_path / "gt.json")))[0]
+    res = _quiet(lambda: from_file.loadRes(str(tmp_path / "dt.json")))[0]
+    masks_from_spans = from_file._mask_columns("gt")
+    dt_from_spans = res._mask_columns("dt")
+    from_dicts = _coco(COCO, json.loads(text))
+    assert from_file._dataset is None and res._dataset is None  # no dicts were built
+    for mine, ref in ((masks_from_spans, from_dicts._mask_columns("gt")),
+                      (dt_from_spans, MaskColumns_of_dicts(results))):
+        assert np.array_equal(mine.rles.counts, ref.rles.counts) and np.array_equal(mine.rles.starts, ref.rles.starts)
+        assert np.array_equal(mine.boxes, ref.boxes) and np.array_equal(mine.areas, ref.areas)
+    ours = _quiet(lambda: _evaluate(COCOeval, from_file, res, "segm"))[0]
+    gt_ref = _quiet(lambda: PyCOCO(str(tmp_path / "gt.json")))[0]
+    theirs = _quiet(lambda: _evaluate(PyCOCOeval, gt_ref, gt_ref.loadRes(str(tmp_path / "dt.json")), "segm"))[0]
+    assert_identical(ours, theirs)
+
+
+def MaskColumns_of_dicts(results):
+    from fastscore.detection.segmentation import MaskColumns, result_rles
+
+    return MaskColumns.of(result_rles([r["segmentation"] for r in results]))
+
+
+def _evaluate(eval_cls, gt, dt, iou_type):
+    ev = eval_cls(gt, dt, iou_type)
+    ev.evaluate()
+    ev.accumulate()
+    ev.summarize()
+    return ev
+
+
+def test_keypoint_files_with_unusual_numbers(tmp_path):
+    dataset, results = synth.make_keypoints(19)
+    results[0]["keypoints"][0] = 1e-310
+    results[1]["keypoints"][3] = 123.45678901234567890123
+    dataset["annotations"][1]["keypoints"][0] = 7.0  # a float among ints
+    (tmp_path / "gt.json").write_text(json.dumps(dataset))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    gt = _quiet(lambda: COCO(str(tmp_path / "gt.json")))[0]
+    res = _quiet(lambda: gt.loadRes(str(tmp_path / "dt.json")))[0]
+    ours = _quiet(lambda: _evaluate(COCOeval, gt, res, "keypoints"))[0]
+    assert gt._dataset is None and res._dataset is None
+    assert np.array_equal(res._keypoint_columns("dt")[0], np.array([r["keypoints"] for r in results]))
+    gt_ref = _quiet(lambda: PyCOCO(str(tmp_path / "gt.json")))[0]
+    theirs = _quiet(lambda: _evaluate(PyCOCOeval, gt_ref, gt_ref.loadRes(str(tmp_path / "dt.json")), "keypoints"))[0]
+    assert_identical(ours, theirs)
+
+
+@pytest.mark.parametrize("bad, match", [([[0, 0, 5, 0, float("nan"), 5]], "NaN"), ([], "empty list"),
+                                        ([[0, 0, 5, 0, 5]], "odd number"), ([[0, 0, 1e12, 0, 5, 5]], "beyond")])
+def test_bad_polygons_in_files_are_named(tmp_path, bad, match):
+    dataset, results = synth.make_segm(20)
+    target = next(a for a in dataset["annotations"] if isinstance(a["segmentation"], list))
+    target["segmentation"] = bad
+    (tmp_path / "gt.json").write_text(json.dumps(dataset))
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    gt = _quiet(lambda: COCO(str(tmp_path / "gt.json")))[0]
+    res = _quiet(lambda: gt.loadRes(str(tmp_path / "dt.json")))[0]
+    with pytest.raises(ValueError, match=rf"(?s)id {target['id']}\b.*{match}"):
+        _quiet(lambda: _evaluate(COCOeval, gt, res, "segm"))
+
+
+def test_overlong_rle_in_a_results_file(tmp_path):
+    dataset, results = synth.make_segm(21)
+    h, w = results[3]["segmentation"]["size"]
+    results[3]["segmentation"]["counts"] = _as_string([h * w, 4])
+    (tmp_path / "dt.json").write_text(json.dumps(results))
+    gt = _coco(COCO, dataset)
+    with pytest.raises(ValueError, match=r"Invalid RLE.*results\[3\]"):
+        _quiet(lambda: gt.loadRes(str(tmp_path / "dt.json")))
+
+
+def _as_string(runs):
+    from fastscore.detection import masks
+
+    rles = masks.Rles(np.array(runs, np.uint32), np.array([0, len(runs)]), np.array([1]), np.array([1]))
+    return masks.to_dicts(rles)[0]["counts"].decode()
