@@ -1,26 +1,35 @@
-"""Drop-in replacement for ``pycocotools.coco.COCO`` and ``pycocotools.cocoeval.COCOeval`` (bbox),
-and (``fastscore.compat.pycocotools.mask``) for ``pycocotools.mask``.
+"""Drop-in replacement for pycocotools: ``COCO`` (``pycocotools.coco``), ``COCOeval`` and
+``Params`` (``pycocotools.cocoeval``, boxes, masks and keypoints) and ``mask``
+(``pycocotools.mask``).
 
-Change the two import lines::
+Change the import lines::
 
-    from fastscore.compat.pycocotools import COCO, COCOeval
+    from fastscore.compat.pycocotools import COCO, COCOeval, mask
 
-and keep the rest: the same constructor arguments, ``params``, ``evaluate()``,
-``accumulate()``, ``summarize()`` (the same printed lines), ``stats`` and
+(or call ``fastscore.compat.init_as_pycocotools()`` first, and every ``import
+pycocotools`` of the process gets these modules) and keep the rest: the same
+constructor arguments, ``params``, ``evaluate()``, ``accumulate()``,
+``summarize()`` (the same printed lines), ``stats`` and
 ``eval["precision" | "recall" | "scores"]``, bit-identical to pycocotools 2.0.
 
-Annotations are kept as columns from the moment they are read; the
-dictionary views (``anns``, ``imgs``, ``imgToAnns`` ...) are built on first use.
+Annotations are kept as columns from the moment they are read (masks as
+run-length encodings, keypoints as arrays); the dictionary views (``anns``,
+``imgs``, ``imgToAnns`` ...) are built on first use.
 
 Differences, all deliberate:
 
-- only ``iouType="bbox"`` (segmentation and keypoints raise an error);
-- ``evalImgs`` (pycocotools' per-image list of dicts) is built only when
-  read, by a second matching pass (the evaluation keeps arrays);
+- ``evalImgs``, ``ious``, ``_gts`` and ``_dts`` (pycocotools' per-image state)
+  are built only when read, by a second pass (the evaluation keeps arrays);
 - duplicate ground-truth annotation ids raise an error (pycocotools silently
   keeps the last), an annotation id of 0 warns (pycocotools' numbers are kept);
 - ``loadRes`` raises ValueError (not AssertionError) for detections on images
-  the ground truth does not list, and warns about unknown category ids;
+  the ground truth does not list, and warns about unknown category ids; mask
+  results store their area as a Python int and box as a list (pycocotools: a
+  NumPy uint32 and an array, the same values); caption results are refused;
+- masks whose size differs from their image's, polygons with fewer than 3
+  points, NaN or huge coordinates, keypoint lists of another length than
+  3 x the sigmas raise a ValueError naming the annotation (pycocotools gives
+  IoU -1, drops values, crashes or broadcasts);
 - ``accumulate(p)`` accepts only the parameters ``evaluate()`` used.
 
 Examples
