@@ -560,15 +560,18 @@ def _demo_detection() -> None:
         print("pip install pycocotools to compare with the COCO API")
         return
 
-    def anchor():
-        with contextlib.redirect_stdout(io.StringIO()):
-            gt = COCO(gt_file)
-            ev = COCOeval(gt, gt.loadRes(dt_file), "bbox")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-        return ev
+    def pycocotools_run(results_file, iou_type):
+        def run():
+            with contextlib.redirect_stdout(io.StringIO()):
+                gt = COCO(gt_file)
+                ev = COCOeval(gt, gt.loadRes(results_file), iou_type)
+                ev.evaluate()
+                ev.accumulate()
+                ev.summarize()
+            return ev
+        return run
 
+    anchor = pycocotools_run(dt_file, "bbox")
     theirs = _median_time(anchor, repeat=1)
     ours = _median_time(lambda: evaluate_coco_files(gt_file, dt_file))
     print(f"pycocotools, same files: {theirs * 1e3:.0f} ms; fastscore again: {ours * 1e3:.0f} ms ({theirs / ours:.0f}x); "
@@ -577,20 +580,11 @@ def _demo_detection() -> None:
     start = time.perf_counter()
     masks, _ = evaluate_coco_files(gt_file, segm_file, iou_type="segm")
     elapsed = time.perf_counter() - start
-
-    def segm_anchor():
-        with contextlib.redirect_stdout(io.StringIO()):
-            gt = COCO(gt_file)
-            ev = COCOeval(gt, gt.loadRes(segm_file), "segm")
-            ev.evaluate()
-            ev.accumulate()
-            ev.summarize()
-        return ev
-
-    theirs = _median_time(segm_anchor, repeat=1)
+    anchor = pycocotools_run(segm_file, "segm")
+    theirs = _median_time(anchor, repeat=1)
     print(f"masks (the COCO API's example segmentation results, iouType='segm'): AP {masks.stats[0]:.3f}, AP50 "
           f"{masks.stats[1]:.3f}; {elapsed * 1e3:.0f} ms from files (first call), pycocotools {theirs * 1e3:.0f} ms "
-          f"({theirs / elapsed:.0f}x); stats bit-identical: {bool(np.array_equal(segm_anchor().stats, masks.stats))}")
+          f"({theirs / elapsed:.0f}x); stats bit-identical: {bool(np.array_equal(anchor().stats, masks.stats))}")
 
 
 def _cmd_demo(args) -> int:

@@ -948,17 +948,11 @@ def number_arrays(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1]
                     while buf[i] != 93:
                         if buf[i] == 44:
                             i = skip_space(scan.buf, i + 1)
-                        if not starts_number(buf[i]):
+                        i = append_number(&scan, i, &values, &v_cap, &n_values, &slow, &s_cap, &n_slow)
+                        if i < 0:
+                            memory = i != -2
                             good = False
                             break
-                        if not grow_to(<void **>&values, &v_cap, n_values + 1, sizeof(double)):
-                            memory = good = False
-                            break
-                        i = parse_number_into(&scan, i, values + n_values, n_values, &slow, &s_cap, &n_slow)
-                        if i < 0:
-                            memory = good = False
-                            break
-                        n_values += 1
                         i = skip_space(scan.buf, i)
                     if not good:
                         break
@@ -969,17 +963,11 @@ def number_arrays(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1]
                     n_lists += 1
                     lists[n_lists] = n_values
                 else:
-                    if not starts_number(buf[i]):
+                    i = append_number(&scan, i, &values, &v_cap, &n_values, &slow, &s_cap, &n_slow)
+                    if i < 0:
+                        memory = i != -2
                         good = False
                         break
-                    if not grow_to(<void **>&values, &v_cap, n_values + 1, sizeof(double)):
-                        memory = good = False
-                        break
-                    i = parse_number_into(&scan, i, values + n_values, n_values, &slow, &s_cap, &n_slow)
-                    if i < 0:
-                        memory = good = False
-                        break
-                    n_values += 1
                 if i > end:
                     good = False
             if not good:  # drop what this row added; the caller reads it another way
@@ -999,6 +987,20 @@ def number_arrays(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1]
         free(values)
         free(lists)
         free(slow)
+
+
+cdef Py_ssize_t append_number(Scan *scan, Py_ssize_t i, double **values, Py_ssize_t *v_cap, Py_ssize_t *n_values,
+                              int64_t **slow, Py_ssize_t *s_cap, Py_ssize_t *n_slow) noexcept nogil:
+    """The number at i appended to values; -1 if i holds no number, -2 when memory runs out."""
+    if not starts_number(scan.buf[i]):
+        return -1
+    if not grow_to(<void **>values, v_cap, n_values[0] + 1, sizeof(double)):
+        return -2
+    i = parse_number_into(scan, i, values[0] + n_values[0], n_values[0], slow, s_cap, n_slow)
+    if i < 0:
+        return -2
+    n_values[0] += 1
+    return i
 
 
 cdef Py_ssize_t parse_number_into(Scan *scan, Py_ssize_t i, double *target, Py_ssize_t index, int64_t **slow,
