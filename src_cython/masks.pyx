@@ -18,7 +18,7 @@ import numpy as np
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from libc.math cimport ceil, floor
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort
+from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy, memset
 
 ctypedef unsigned int uint
@@ -528,9 +528,42 @@ def merge_rle_groups(const uint32_t[::1] counts, const int64_t[::1] starts, cons
 # ---------------------------------------------------------------------------------------------
 # polygons
 
-cdef int compare_uint(const void *a, const void *b) noexcept nogil:
-    cdef uint c = (<const uint *>a)[0], d = (<const uint *>b)[0]
-    return 1 if c > d else (-1 if c < d else 0)
+cdef void sort_uints(uint *a, Py_ssize_t n, uint *work) noexcept nogil:
+    """Sort a[:n] ascending: insertion sort when short, else a byte-wise radix sort (``work`` holds n)."""
+    cdef Py_ssize_t i, j, shift, total
+    cdef Py_ssize_t count[256]
+    cdef uint value
+    cdef uint *source = a
+    cdef uint *target = work
+    cdef uint *swap
+    if n <= 24:
+        for i in range(1, n):
+            value = a[i]
+            j = i - 1
+            while j >= 0 and a[j] > value:
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = value
+        return
+    for shift in range(0, 32, 8):
+        memset(count, 0, sizeof(count))
+        for i in range(n):
+            count[(source[i] >> shift) & 255] += 1
+        if count[(source[0] >> shift) & 255] == n:
+            continue  # every value has this byte: nothing to move
+        total = 0
+        for j in range(256):
+            total += count[j]
+            count[j] = total - count[j]
+        for i in range(n):
+            j = (source[i] >> shift) & 255
+            target[count[j]] = source[i]
+            count[j] += 1
+        swap = source
+        source = target
+        target = swap
+    if source != a:
+        memcpy(a, source, n * sizeof(uint))
 
 
 cdef Py_ssize_t outline_length(const double *xy, Py_ssize_t k) noexcept nogil:
@@ -624,7 +657,7 @@ cdef Py_ssize_t rasterise(const double *xy, Py_ssize_t k, uint h, uint w, int *x
         a[j] = <uint>x[j] * h + <uint>y[j]  # pycocotools' int arithmetic, without its overflow
     a[n] = <uint>(<size_t>h * <size_t>w)
     n += 1
-    qsort(a, n, sizeof(uint), compare_uint)
+    sort_uints(a, n, <uint *>u)  # u (the outline's points) is free by now
     previous = 0
     for j in range(n):
         value = a[j]

@@ -442,8 +442,8 @@ def merge(rles, intersect: bool = False, *, backend=None) -> dict:
     {'size': [2, 2], 'counts': b'1110'}
     """
     counts, h, w = merge_runs(read_rles(rles, backend=backend), intersect, backend=backend)
-    return to_dicts(Rles(counts, np.array([0, len(counts)], np.int64), np.array([h]), np.array([w])),
-                    backend=backend)[0]
+    text = _TO_STRINGS.resolve(backend)[1](counts, np.array([0, len(counts)], np.int64), 0, 1)[0]
+    return {"size": [h, w], "counts": text}
 
 
 def polygon_array(polygon, where: str, *, backend=None) -> np.ndarray:
@@ -517,6 +517,13 @@ def from_polygons(polygons, h, w, *, backend=None) -> list[dict]:
     >>> area(from_polygons([[0, 0, 4, 0, 4, 4, 0, 4]], 6, 6)).tolist()
     [16]
     """
+    if type(polygons) is list and len(polygons) <= 8 and type(h) is int and type(w) is int and 0 <= h and 0 <= w \
+            and h * w < _MAX_PIXELS:
+        # a few polygons (one object per call, as annToRLE calls it): no arrays but the runs
+        counts, starts, bad = _RASTERISE_LISTS.resolve(backend)[1](polygons, h, w, _MAX_OUTLINE, _MAX_COORDINATE)
+        if bad == -1:
+            texts = _TO_STRINGS.resolve(backend)[1](counts, starts, 0, len(polygons))
+            return [{"size": [h, w], "counts": t} for t in texts]
     return to_dicts(polygons_to_rles(polygons, h, w, backend=backend, where="polygons"), backend=backend)
 
 
