@@ -28,6 +28,8 @@ MODULES = [
     "fastscore.compat.pycocotools.cocoeval",
     "fastscore.detection.segmentation",
     "fastscore.compat.fastchat",
+    "fastscore.compare.result",
+    "fastscore.compare.scores",
 ]
 
 

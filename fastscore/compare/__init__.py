@@ -1,0 +1,30 @@
+"""Comparison: is the candidate model worse than the baseline? Paired intervals, tests and verdicts.
+
+``compare_scores`` compares per-example scores (any metric, 0/1 correctness);
+every comparison returns a :class:`Comparison` (one row per metric: both
+values, delta, its interval, the test's p, the multiplicity-adjusted p, a
+verdict). The replicates of all metrics share one resampling (see
+``fastscore.compare.resampling``), so comparisons are paired and joint.
+"""
+import importlib
+
+_WHERE = {
+    "Comparison": "result",
+    "MetricComparison": "result",
+    "adjust_p_values": "result",
+    "compare_scores": "scores",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,139 @@
+# cython: language_level=3
+"""Cython kernels of the comparison family (``fastscore._cy.compare``): resampled sums.
+
+Random numbers come from NumPy's PCG64 (the same 64-bit stream as
+``numpy.random.PCG64(...).random_raw()``; the state is passed in and stepped
+here), so a seed gives the same replicates on every machine. An index in
+[0, n) is Lemire's multiply-shift of one 64-bit draw, redrawn in the rare
+case that would bias it; a Poisson(1) weight inverts the CDF at one draw; a
+random sign is one bit of a draw. Each call handles a block of replicates in
+order; blocks are independent (own seeds), so threads may run them in any
+order. The reference implementations are in ``fastscore/compare/_reference.py``.
+"""
+from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport free, malloc
+
+cdef extern from *:
+    """
+    typedef unsigned __int128 fs_u128;
+    typedef struct { fs_u128 state; fs_u128 inc; } fs_pcg64;
+
+    static inline uint64_t fs_pcg64_next(fs_pcg64 *g) {
+        const fs_u128 mult = (((fs_u128)0x2360ED051FC65DA4ULL) << 64) | (fs_u128)0x4385DF649FCCF645ULL;
+        g->state = g->state * mult + g->inc;
+        uint64_t x = (uint64_t)(g->state >> 64) ^ (uint64_t)g->state;
+        unsigned rot = (unsigned)(g->state >> 122);
+        return (x >> rot) | (x << ((-rot) & 63u));
+    }
+
+    static inline void fs_pcg64_set(fs_pcg64 *g, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo) {
+        g->state = (((fs_u128)state_hi) << 64) | state_lo;
+        g->inc = (((fs_u128)inc_hi) << 64) | inc_lo;
+    }
+
+    /* an index in [0, n), n >= 1: Lemire's multiply-shift, unbiased by rejection */
+    static inline uint64_t fs_bounded(fs_pcg64 *g, uint64_t n) {
+        fs_u128 m = (fs_u128)fs_pcg64_next(g) * n;
+        uint64_t low = (uint64_t)m;
+        if (low < n) {
+            uint64_t threshold = (0 - n) % n;
+            while (low < threshold) {
+                m = (fs_u128)fs_pcg64_next(g) * n;
+                low = (uint64_t)m;
+            }
+        }
+        return (uint64_t)(m >> 64);
+    }
+    """
+    ctypedef struct fs_pcg64:
+        pass
+    uint64_t fs_pcg64_next(fs_pcg64 *g) nogil
+    void fs_pcg64_set(fs_pcg64 *g, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo) nogil
+    uint64_t fs_bounded(fs_pcg64 *g, uint64_t n) nogil
+
+
+def pcg64_raw(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo, Py_ssize_t count):
+    """The next ``count`` 64-bit outputs of a PCG64 state (for tests: NumPy's random_raw)."""
+    cdef fs_pcg64 g
+    cdef Py_ssize_t i
+    fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
+    out = [0] * count
+    for i in range(count):
+        out[i] = fs_pcg64_next(&g)
+    return out
+
+
+def bootstrap_sums(const double[:, ::1] values, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
+                   uint64_t inc_lo, double[:, ::1] out):
+    """Multinomial bootstrap: for each replicate b (row of ``out``, in order), n draws with
+    replacement of the n rows of ``values``; out[b, c] = the sum of column c over the draws
+    (added in draw order)."""
+    cdef Py_ssize_t n = values.shape[0], k = values.shape[1], b, j, c
+    cdef uint64_t row
+    cdef fs_pcg64 g
+    cdef double *acc = <double *>malloc(sizeof(double) * (k if k > 0 else 1))
+    if acc == NULL:
+        raise MemoryError()
+    fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
+    with nogil:
+        for b in range(out.shape[0]):
+            for c in range(k):
+                acc[c] = 0.0
+            for j in range(n):
+                row = fs_bounded(&g, <uint64_t>n)
+                for c in range(k):
+                    acc[c] += values[row, c]
+            for c in range(k):
+                out[b, c] = acc[c]
+    free(acc)
+
+
+def poisson_sums(const double[:, ::1] values, const uint64_t[::1] thresholds, uint64_t state_hi,
+                 uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo, double[:, ::1] out):
+    """Poisson bootstrap: each row gets a Poisson(1) weight w per replicate (the number of
+    ``thresholds`` below one 64-bit draw: the CDF of Poisson(1) scaled to 2^64);
+    out[b, c] = sum over rows of w * values[row, c] (in row order)."""
+    cdef Py_ssize_t n = values.shape[0], k = values.shape[1], b, j, c, w, n_thr = thresholds.shape[0]
+    cdef uint64_t u
+    cdef fs_pcg64 g
+    cdef double *acc = <double *>malloc(sizeof(double) * (k if k > 0 else 1))
+    if acc == NULL:
+        raise MemoryError()
+    fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
+    with nogil:
+        for b in range(out.shape[0]):
+            for c in range(k):
+                acc[c] = 0.0
+            for j in range(n):
+                u = fs_pcg64_next(&g)
+                w = 0
+                while w < n_thr and u >= thresholds[w]:
+                    w += 1
+                if w:
+                    for c in range(k):
+                        acc[c] += w * values[j, c]
+            for c in range(k):
+                out[b, c] = acc[c]
+    free(acc)
+
+
+def signflip_sums(const double[::1] d, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo,
+                  double[::1] out):
+    """Paired permutation: out[b] = sum of d[j] with a random sign each (bit j % 64 of the
+    (j // 64)-th draw of replicate b: 1 keeps the sign)."""
+    cdef Py_ssize_t n = d.shape[0], b, j
+    cdef uint64_t bits = 0
+    cdef double acc
+    cdef fs_pcg64 g
+    fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
+    with nogil:
+        for b in range(out.shape[0]):
+            acc = 0.0
+            for j in range(n):
+                if j % 64 == 0:
+                    bits = fs_pcg64_next(&g)
+                if (bits >> (j % 64)) & 1:
+                    acc += d[j]
+                else:
+                    acc -= d[j]
+            out[b] = acc

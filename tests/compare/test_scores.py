@@ -1,0 +1,173 @@
+"""compare_scores: statistical checks (fixed seeds, modest sizes), scipy equalities, kernels, bad input."""
+import numpy as np
+import pytest
+import scipy.stats
+
+from fastscore.compare import adjust_p_values, compare_scores
+from fastscore.compare import resampling
+
+
+def _pair(rng, n, delta=0.0, noise=0.5):
+    """Correlated scores of two models on n examples: a shared example effect, own noise."""
+    example = rng.normal(0, 1, n)
+    return example + rng.normal(0, noise, n), example + delta + rng.normal(0, noise, n)
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "permutation"])
+def test_null_rejection_rate(method):
+    rng = np.random.default_rng(1)
+    rejected = 0
+    sets = 400
+    for k in range(sets):
+        b, c = _pair(rng, 60)
+        rejected += compare_scores(b, c, method=method, n_boot=499, seed=k)["score"].p_value < 0.05
+    assert 0.03 <= rejected / sets <= 0.07
+
+
+def test_null_rejection_rate_of_correct_answers():
+    rng = np.random.default_rng(2)
+    rejected = 0
+    for k in range(400):
+        skill = rng.random(80)
+        b, c = (rng.random(80) < skill).astype(float), (rng.random(80) < skill).astype(float)
+        rejected += compare_scores(b, c, method="bootstrap", n_boot=499, seed=k)["score"].p_value < 0.05
+    # discrete scores: the bootstrap test may be a little conservative, never liberal
+    assert 0.015 <= rejected / 400 <= 0.07
+
+
+def test_interval_covers_a_known_delta():
+    rng = np.random.default_rng(3)
+    covered = 0
+    for k in range(300):
+        b, c = _pair(rng, 80, delta=0.3)  # the true mean difference is 0.3
+        row = compare_scores(b, c, n_boot=499, seed=k)["score"]
+        covered += row.ci_low <= 0.3 <= row.ci_high
+    assert 0.92 <= covered / 300 <= 0.98
+
+
+def test_holm_keeps_the_family_wise_error_with_20_null_metrics():
+    rng = np.random.default_rng(4)
+    any_rejected = 0
+    for k in range(200):
+        p = [compare_scores(*_pair(rng, 40), n_boot=199, seed=1000 * k + j)["score"].p_value for j in range(20)]
+        any_rejected += (adjust_p_values(p, "holm") < 0.05).any()
+    assert any_rejected / 200 <= 0.05 + 0.03  # alpha plus Monte-Carlo slack (sd ~ 0.015)
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "permutation", "mcnemar"])
+def test_identical_models(method):
+    rng = np.random.default_rng(5)
+    scores = (rng.random(300) < 0.6).astype(float) if method == "mcnemar" else rng.random(300)
+    row = compare_scores(scores, scores.copy(), method=method, n_boot=999)["score"]
+    assert row.delta == 0 and row.p_value == 1 and row.p_adjusted == 1
+    assert row.ci_low == 0 and row.ci_high == 0 and row.verdict == "no significant change"
+
+
+def test_paired_test_has_more_power_than_unpaired():
+    rng = np.random.default_rng(6)
+    paired = unpaired = 0
+    for k in range(100):
+        b, c = _pair(rng, 50, delta=0.15, noise=0.2)  # strongly correlated models
+        paired += compare_scores(b, c, n_boot=499, seed=k)["score"].p_value < 0.05
+        # the unpaired bootstrap (each model resampled on its own) ignores the correlation
+        g = np.random.default_rng(k)
+        theta = (c[g.integers(0, 50, (499, 50))].mean(axis=1) - b[g.integers(0, 50, (499, 50))].mean(axis=1))
+        unpaired += min(1.0, 2 * (min((theta <= 0).sum(), (theta >= 0).sum()) + 1) / 500) < 0.05
+    assert paired > unpaired + 30
+
+
+def test_percentile_interval_equals_scipy_on_the_same_draws():
+    rng = np.random.default_rng(7)
+    b, c = _pair(rng, 200, delta=0.1)
+    seed, n_boot = 11, 999
+    ref = scipy.stats.bootstrap((b, c), lambda x, y, axis: np.mean(y, axis=axis) - np.mean(x, axis=axis),
+                                paired=True, vectorized=True, method="percentile", n_resamples=n_boot,
+                                random_state=np.random.default_rng(seed), confidence_level=0.9)
+    indices = np.random.default_rng(seed).integers(0, 200, (n_boot, 200))  # scipy's draws, all in one batch
+    row = compare_scores(b, c, n_boot=n_boot, ci=0.9, resample_indices=indices)["score"]
+    assert (row.ci_low, row.ci_high) == (ref.confidence_interval.low, ref.confidence_interval.high)
+
+
+def test_exact_mcnemar_equals_scipy_binomtest():
+    b = np.array([1] * 30 + [0] * 12 + [1] * 50 + [0] * 8, dtype=float)
+    c = np.array([0] * 30 + [1] * 12 + [1] * 50 + [0] * 8, dtype=float)
+    row = compare_scores(b, c, n_boot=999)["score"]
+    assert row.test == "exact McNemar"
+    assert row.p_value == scipy.stats.binomtest(12, 42, 0.5).pvalue
+    assert row.delta == pytest.approx((12 - 30) / 100, abs=1e-15)
+
+
+def test_margin_turns_it_into_non_inferiority():
+    rng = np.random.default_rng(8)
+    b, c = _pair(rng, 2000, delta=-0.01, noise=0.05)
+    assert compare_scores(b, c, n_boot=999, margin=0.05)["score"].verdict == "equivalent"
+    assert compare_scores(b, c, n_boot=999, margin=0.001)["score"].verdict == "regression"
+    lower_better = compare_scores(b, c, n_boot=999, higher_is_better=False)["score"]
+    assert lower_better.verdict == "improvement"  # a lower error is better
+
+
+def test_clusters_resample_whole_groups():
+    rng = np.random.default_rng(9)
+    prompts = np.repeat(np.arange(50), 8)  # 8 generations per prompt
+    effect = rng.normal(0, 1, 50)[prompts]
+    b = effect + rng.normal(0, 0.1, 400)
+    c = effect + 0.02 + rng.normal(0, 0.1, 400)
+    clustered = compare_scores(b, c, cluster=prompts, n_boot=999)["score"]
+    plain = compare_scores(b, c, n_boot=999)["score"]
+    assert clustered.delta == plain.delta
+    assert clustered.ci_high - clustered.ci_low > 0  # both finite intervals around the same delta
+    assert clustered.ci_low <= clustered.delta <= clustered.ci_high
+
+
+def test_ids_align_and_name_the_missing_examples():
+    b, c = np.array([0.1, 0.5, 0.9]), np.array([0.9, 0.1, 0.5])
+    aligned = compare_scores(b, c, ids=(["a", "b", "c"], ["c", "a", "b"]), method="permutation", n_boot=199)
+    assert aligned["score"].delta == 0
+    with pytest.raises(ValueError, match="1 id\\(s\\) only in the baseline \\(first: \\['c'\\]\\)"):
+        compare_scores(b, c, ids=(["a", "b", "c"], ["a", "b", "d"]))
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_boot": 50}, "too few"), ({"ci": 1.2}, "ci must be"), ({"margin": -0.1}, "margin must be"),
+    ({"method": "wilcoxon"}, "method must be"), ({"statistic": "median"}, "statistic must be"),
+    ({"seed": -3}, "seed must be"), ({"resample": "jackknife"}, "resample must be"),
+])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        compare_scores([0.1, 0.2, 0.3], [0.2, 0.2, 0.4], method=kwargs.pop("method", "bootstrap"), **kwargs)
+
+
+def test_bad_scores():
+    with pytest.raises(ValueError, match="different lengths"):
+        compare_scores([0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match=r"candidate scores\[1\] = nan"):
+        compare_scores([0.1, 0.2], [0.1, np.nan])
+    with pytest.raises(ValueError, match="empty"):
+        compare_scores([], [])
+    with pytest.raises(ValueError, match="0/1 scores"):
+        compare_scores([0.1, 0.2], [0.3, 0.4], method="mcnemar")
+
+
+def test_same_seed_same_replicates_and_kernels_equal_their_reference():
+    rng = np.random.default_rng(10)
+    values = rng.random((37, 3))
+    for kind in ("multinomial", "poisson"):
+        a = resampling.resampled_sums(values, 150, seed=5, resample=kind)
+        assert np.array_equal(a, resampling.resampled_sums(values, 150, seed=5, resample=kind))
+        assert np.array_equal(a, resampling.resampled_sums(values, 150, seed=5, resample=kind, backend="reference"))
+    d = values[:, 0] - values[:, 1]
+    assert np.array_equal(resampling.signflip_sums(d, 130, seed=2),
+                          resampling.signflip_sums(d, 130, seed=2, backend="reference"))
+    # the kernels' generator is NumPy's PCG64 stream
+    from fastscore._cy.compare import pcg64_raw
+
+    state = resampling.block_states(5, 1)[0]
+    child = np.random.SeedSequence(5).spawn(1)[0]
+    assert pcg64_raw(*state, 10) == np.random.PCG64(child).random_raw(10).tolist()
+
+
+def test_multinomial_weights_draw_n_units_and_poisson_weights_have_mean_one():
+    ones = np.ones((500, 1))
+    assert (resampling.resampled_sums(ones, 64, seed=0) == 500).all()
+    poisson = resampling.resampled_sums(ones, 256, seed=0, resample="poisson")[:, 0]
+    assert abs(poisson.mean() / 500 - 1) < 0.01 and 0.8 < poisson.var() / 500 < 1.2
