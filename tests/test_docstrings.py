@@ -30,6 +30,7 @@ MODULES = [
     "fastscore.compat.fastchat",
     "fastscore.compare.result",
     "fastscore.compare.scores",
+    "fastscore.compare.calibration",
 ]
 
 

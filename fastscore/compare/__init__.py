@@ -12,6 +12,7 @@ _WHERE = {
     "Comparison": "result",
     "MetricComparison": "result",
     "adjust_p_values": "result",
+    "compare_calibration": "calibration",
     "compare_scores": "scores",
 }
 

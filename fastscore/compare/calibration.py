@@ -1,0 +1,190 @@
+"""Paired comparison of two models' calibration on the same labelled examples."""
+from __future__ import annotations
+
+import numpy as np
+
+from .resampling import check_seed, resampled_sums
+from .result import Comparison, MetricComparison, adjust_p_values, verdict
+from .scores import _percentile_interval, bootstrap_p_value, check_settings
+
+METRICS = ("ece", "mce", "rmsce", "brier")
+
+
+def _per_example(y_true, y_prob, mode, n_bins, closed):
+    """(bin, outcome, confidence, squared error) per example, as the calibration report bins them."""
+    from ..calibration.binned import _resolve_mode, uniform_edges
+
+    y = np.asarray(y_true)
+    p = np.asarray(y_prob, dtype=np.float64)
+    mode = _resolve_mode(mode, p)
+    if mode == "binary":
+        confidence, outcome = p, y.astype(np.float64)
+        error = (y - p) ** 2
+    elif mode == "top-label":
+        top = np.argmax(p, axis=1)
+        confidence, outcome = p[np.arange(len(p)), top], (top == y).astype(np.float64)
+        onehot = np.zeros_like(p)
+        onehot[np.arange(len(p)), y.astype(np.int64)] = 1.0
+        error = ((p - onehot) ** 2).sum(axis=1)
+    else:
+        raise ValueError(f"compare_calibration supports mode 'binary' and 'top-label', got {mode!r}.")
+    inner = uniform_edges(n_bins)[1:-1]
+    bins = np.searchsorted(inner, confidence, side="right" if closed == "left" else "left")
+    return mode, bins.astype(np.int64), outcome, confidence, error
+
+
+def _metrics_from_bins(weight, ones, conf_sum, error_sum, total):
+    """ECE, MCE, RMSCE, Brier from per-bin sums (last axis: bins), for any leading shape."""
+    gap_sum = np.abs(ones - conf_sum)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.where(weight > 0, gap_sum / weight, 0.0)
+        return {"ece": gap_sum.sum(axis=-1) / total,
+                "mce": np.where(weight > 0, gap, -np.inf).max(axis=-1),
+                "rmsce": np.sqrt((weight * gap ** 2).sum(axis=-1) / total),
+                "brier": error_sum / total}
+
+
+def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_bins=15, mode="auto", closed="left",
+                        method="bins", n_boot=1000, ci=0.95, seed=0, margin=None, correction="holm",
+                        backend=None) -> Comparison:
+    """Is the candidate worse calibrated than the baseline on the same labelled examples?
+
+    The reported values are ``fastscore.calibration.calibration_report``'s; every metric is
+    lower-is-better. Replicates are paired (both models, all metrics, one resampling).
+
+    Parameters
+    ----------
+    y_true : array-like (n,)
+        0/1 outcomes (binary) or class ids (top-label).
+    p_baseline, p_candidate : array-like (n,) or (n, k)
+        The two models' probabilities for the same examples, in the same order.
+    metrics : tuple of str
+        Among "ece", "mce", "rmsce", "brier".
+    n_bins, mode, closed
+        As in ``calibration_report`` (uniform bins; mode "binary" or "top-label").
+    method : {"bins", "exact"}
+        "bins" (the default; cost independent of n): the examples are grouped by (baseline
+        bin, candidate bin, outcomes); a replicate draws K ~ Poisson(m) examples in a group of
+        m (exact) and the sums of their confidences and squared errors from the normal law
+        with the group's mean and covariance, times K (the central limit approximation of a
+        sum of K draws from the group, as the calibration report's "bins" bootstrap). "exact":
+        Poisson(1) weights per example and every per-bin sum recomputed, O(n * n_boot * bins).
+    n_boot, ci, seed, margin, correction
+        As in ``compare_scores`` (the margin in the metrics' units).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.compare.calibration import compare_calibration
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.random(20000)
+    >>> y = (rng.random(20000) < p).astype(int)              # the baseline is calibrated
+    >>> over = np.clip(0.5 + 1.6 * (p - 0.5), 0, 1)           # the candidate over-confident
+    >>> result = compare_calibration(y, p, over, n_boot=500)
+    >>> result["ece"].verdict, result["brier"].verdict
+    ('regression', 'regression')
+    """
+    from ..calibration import calibration_report
+
+    n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
+    seed = check_seed(seed)
+    metrics = tuple(metrics)
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be among {METRICS}, got {list(metrics)}.")
+    if method not in ("bins", "exact"):
+        raise ValueError(f"method must be 'bins' or 'exact', got {method!r}.")
+    y = np.asarray(y_true)
+    pb, pc = np.asarray(p_baseline), np.asarray(p_candidate)
+    if pb.shape != pc.shape or pb.shape[:1] != y.shape[:1]:
+        raise ValueError(f"y_true {y.shape}, p_baseline {pb.shape} and p_candidate {pc.shape} must describe the same "
+                         f"examples (the same number of rows, the same shape for both models).")
+    reports = [calibration_report(y, p, n_bins=n_bins, mode=mode, closed=closed, backend=backend) for p in (pb, pc)]
+    values = {m: (float(getattr(reports[0], m)), float(getattr(reports[1], m))) for m in metrics}
+    per_model = [_per_example(y, p, mode, n_bins, closed) for p in (pb, pc)]
+    mode = per_model[0][0]
+    if method == "bins":
+        replicates = _bin_replicates(per_model, n_bins, n_boot, seed)
+    else:
+        replicates = _exact_replicates(per_model, n_bins, n_boot, seed, backend)
+    deltas = {m: replicates[m][:, 1] - replicates[m][:, 0] for m in metrics}
+    p_values, errors = zip(*(bootstrap_p_value(deltas[m][np.isfinite(deltas[m])], margin, False) for m in metrics))
+    adjusted = adjust_p_values(p_values, correction or "none")
+    rows = []
+    for m, p, se, p_adj in zip(metrics, p_values, errors, adjusted):
+        theta = deltas[m][np.isfinite(deltas[m])]
+        low, high = _percentile_interval(theta, ci)
+        base, cand = values[m]
+        rows.append(MetricComparison(metric=m, higher_is_better=False, baseline=base, candidate=cand, delta=cand - base,
+                                     ci_low=low, ci_high=high, p_value=float(p), p_adjusted=float(p_adj),
+                                     p_mc_se=float(se), test=f"paired Poisson bootstrap ({method})",
+                                     verdict=verdict(cand - base, low, high, float(p_adj), 1 - ci, False, margin)))
+    return Comparison(rows=tuple(rows), method=f"bootstrap ({method})", n_boot=n_boot, ci=ci, margin=margin,
+                      correction=correction or "none", seed=seed, resample="poisson", details={"mode": mode})
+
+
+def _bin_replicates(per_model, n_bins, n_boot, seed):
+    """Replicates (n_boot, 2) of every metric from the joint groups' sufficient statistics."""
+    (_, bin_b, out_b, conf_b, err_b), (_, bin_c, out_c, conf_c, err_c) = per_model
+    key = ((bin_b * n_bins + bin_c) * 2 + out_b.astype(np.int64)) * 2 + out_c.astype(np.int64)
+    groups, group_of = np.unique(key, return_inverse=True)
+    g = len(groups)
+    x = np.column_stack([conf_b, conf_c, err_b, err_c])  # summed per group, drawn jointly
+    count = np.bincount(group_of, minlength=g).astype(np.float64)
+    mean = np.stack([np.bincount(group_of, x[:, j], g) for j in range(4)], axis=1) / count[:, None]
+    centred = x - mean[group_of]
+    cov = np.empty((g, 4, 4))
+    for i in range(4):
+        for j in range(i, 4):
+            cov[:, i, j] = cov[:, j, i] = np.bincount(group_of, centred[:, i] * centred[:, j], g) / count
+    # a square root of each covariance (eigenvalues clipped at 0: rounding can make them slightly negative)
+    eigval, eigvec = np.linalg.eigh(cov)
+    root = eigvec * np.sqrt(np.maximum(eigval, 0.0))[:, None, :]
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    drawn = rng.poisson(count, size=(n_boot, g)).astype(np.float64)  # examples drawn per group
+    noise = rng.standard_normal((n_boot, g, 4))
+    sums = drawn[..., None] * mean + np.sqrt(drawn)[..., None] * np.einsum("gij,bgj->bgi", root, noise)
+    # groups where both models give every example the same confidence and error: the same sums
+    # (exactly, not up to the rounding of the covariance's root), so identical models tie exactly
+    differs = np.bincount(group_of, ((x[:, 0] != x[:, 1]) | (x[:, 2] != x[:, 3])).astype(np.float64), g) > 0
+    sums[:, ~differs, 1] = sums[:, ~differs, 0]
+    sums[:, ~differs, 3] = sums[:, ~differs, 2]
+    group_bins = [(groups // (2 * 2)) // n_bins, (groups // (2 * 2)) % n_bins]
+    group_out = [(groups // 2) % 2, groups % 2]
+    total = drawn.sum(axis=1)
+    out = {m: np.empty((n_boot, 2)) for m in METRICS}
+    for model in range(2):
+        to_bins = np.zeros((g, n_bins))
+        to_bins[np.arange(g), group_bins[model]] = 1.0
+        weight = drawn @ to_bins
+        ones = (drawn * group_out[model]) @ to_bins
+        conf_sum = sums[..., model] @ to_bins
+        error_sum = sums[..., 2 + model].sum(axis=1)
+        for m, value in _metrics_from_bins(weight, ones, conf_sum, error_sum, total).items():
+            out[m][:, model] = value
+    return out
+
+
+def _exact_replicates(per_model, n_bins, n_boot, seed, backend):
+    """Replicates from Poisson(1) weights per example: per-bin sums of both models as columns."""
+    n = len(per_model[0][1])
+    columns = []
+    for _, bins, outcome, confidence, error in per_model:
+        onehot = np.zeros((n, n_bins))
+        onehot[np.arange(n), bins] = 1.0
+        columns += [onehot, onehot * outcome[:, None], onehot * confidence[:, None], error[:, None]]
+    values = np.hstack(columns + [np.ones((n, 1))])
+    sums = resampled_sums(values, n_boot, seed=seed, resample="poisson", backend=backend)
+    total = sums[:, -1]
+    out = {m: np.empty((n_boot, 2)) for m in METRICS}
+    width = 3 * n_bins + 1
+    for model in range(2):
+        block = sums[:, model * width:(model + 1) * width]
+        weight, ones, conf_sum = block[:, :n_bins], block[:, n_bins:2 * n_bins], block[:, 2 * n_bins:3 * n_bins]
+        for m, value in _metrics_from_bins(weight, ones, conf_sum, block[:, -1], total).items():
+            out[m][:, model] = value
+    return out
