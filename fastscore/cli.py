@@ -4,7 +4,9 @@
 scores a file of predictions, ``fastscore vendi FILE`` the diversity of a
 file of embeddings, ``fastscore coco GT.json DT.json [--iou-type segm|keypoints]`` prints pycocotools'
 summary, ``fastscore arena BATTLES`` a leaderboard with intervals,
-``fastscore rank SCORES.csv`` aggregates a systems x tasks table, and
+``fastscore rank SCORES.csv`` aggregates a systems x tasks table,
+``fastscore compare scores|calibration ...`` tells whether a candidate model
+is worse than a baseline (exit code 1), and
 ``fastscore demo`` runs every family on the data shipped with the package
 and prints results and timings.
 """
@@ -679,6 +681,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory", action="store_true", help="also the peak extra memory of each side (slower)")
     bench.add_argument("--plot", metavar="PNG", help="draw the speed-ups and the scaling curves (needs matplotlib)")
     bench.set_defaults(run=_cmd_bench)
+
+    from .compare.cli import add_parser as add_compare_parser
+
+    add_compare_parser(commands)
 
     demo = commands.add_parser("demo", help="run every family on bundled data, with timings")
     demo.add_argument("--size", type=int, default=10_000_000, help="synthetic predictions for the timing")

@@ -27,6 +27,19 @@ def load_calibration_digits() -> dict[str, np.ndarray]:
             return {name: archive[name] for name in archive.files}
 
 
+def calibration_sample_path() -> str:
+    """Path of the bundled ``calibration_digits.npz`` (``y_true``, ``naive_bayes``, ``logistic``),
+    for commands such as ``fastscore compare calibration``.
+
+    Examples
+    --------
+    >>> from fastscore.datasets import calibration_sample_path
+    >>> calibration_sample_path().endswith("calibration_digits.npz")
+    True
+    """
+    return str(resources.files(__package__).joinpath("calibration_digits.npz"))
+
+
 def load_glue() -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
     """The public GLUE leaderboard (see README.md in this folder).
 

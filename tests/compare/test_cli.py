@@ -1,0 +1,68 @@
+"""fastscore compare: the table, the JSON, the exit codes CI jobs gate on."""
+import json
+import pathlib
+import tempfile
+
+import numpy as np
+import pytest
+
+from fastscore.cli import main
+from fastscore.datasets import calibration_sample_path
+
+
+def _write_csv(path, header, rows):
+    path.write_text("\n".join([",".join(header)] + [",".join(map(str, r)) for r in rows]) + "\n")
+
+
+def test_scores_exit_codes_and_json(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    base = rng.random(400)
+    np.save(tmp_path / "base.npy", base)
+    np.save(tmp_path / "worse.npy", base - 0.05 + rng.normal(0, 0.02, 400))
+    np.save(tmp_path / "same.npy", base + rng.normal(0, 0.02, 400))
+    assert main(["compare", "scores", str(tmp_path / "base.npy"), str(tmp_path / "worse.npy"), "--n-boot", "999",
+                 "--json", str(tmp_path / "out.json")]) == 1
+    out = capsys.readouterr().out
+    assert "regression" in out and "score" in out
+    payload = json.loads((tmp_path / "out.json").read_text())
+    assert payload["metrics"][0]["verdict"] == "regression" and payload["n_boot"] == 999
+    assert main(["compare", "scores", str(tmp_path / "base.npy"), str(tmp_path / "same.npy"), "--n-boot", "999"]) == 0
+    # an error, lower is better: the "worse" scores are now better
+    assert main(["compare", "scores", str(tmp_path / "base.npy"), str(tmp_path / "worse.npy"), "--n-boot", "999",
+                 "--lower-is-better"]) == 0
+    assert main(["compare", "scores", str(tmp_path / "base.npy"), str(tmp_path / "worse.npy"), "--ci", "1.5"]) == 2
+    assert "ci must be" in capsys.readouterr().err
+
+
+def test_scores_from_csv_aligned_by_id(tmp_path, capsys):
+    _write_csv(tmp_path / "a.csv", ["id", "acc", "loss"], [(f"q{i}", i % 2, 0.1 * i) for i in range(200)])
+    shuffled = [(f"q{i}", i % 2, 0.1 * i) for i in reversed(range(200))]
+    _write_csv(tmp_path / "b.csv", ["id", "acc", "loss"], shuffled)
+    assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--column", "acc",
+                 "--id-column", "id", "--n-boot", "199"]) == 0
+    assert "no significant change" in capsys.readouterr().out
+    _write_csv(tmp_path / "c.csv", ["id", "acc", "loss"], [(f"x{i}", 1, 0.0) for i in range(200)])
+    assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "c.csv"), "--column", "acc",
+                 "--id-column", "id"]) == 2
+    assert "200 id(s) only in the baseline" in capsys.readouterr().err
+    assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 2
+    assert "pick the score with --column" in capsys.readouterr().err
+
+
+def test_calibration_on_the_bundled_digits(capsys):
+    path = calibration_sample_path()
+    code = main(["compare", "calibration", path, "--baseline", "logistic", "--candidate", "naive_bayes",
+                 "--json", str(path_out := pathlib.Path(tempfile.mkdtemp()) / "c.json")])
+    out = capsys.readouterr().out
+    rows = {r["metric"]: r for r in json.loads(path_out.read_text())["metrics"]}
+    # naive Bayes: a lower ECE (logistic regression is under-confident), but a worse Brier score
+    assert rows["ece"]["verdict"] == "improvement" and rows["brier"]["delta"] > 0
+    assert code == (1 if "regression: brier" in out else 0) and code == 1
+    assert main(["compare", "calibration", path, "--baseline", "logistic", "--candidate", "svm"]) == 2
+    assert "not ['svm']" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["compare"], ["compare", "arena"]])
+def test_unknown_kind(argv, capsys):
+    with pytest.raises(SystemExit):
+        main(argv)
