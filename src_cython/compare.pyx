@@ -74,9 +74,25 @@ def bootstrap_sums(const double[:, ::1] values, uint64_t state_hi, uint64_t stat
     cdef double *acc = <double *>malloc(sizeof(double) * (k if k > 0 else 1))
     if acc == NULL:
         raise MemoryError()
+    cdef double one, two
     fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
     with nogil:
         for b in range(out.shape[0]):
+            if k == 1:  # the common cases in registers
+                one = 0.0
+                for j in range(n):
+                    one += values[fs_bounded(&g, <uint64_t>n), 0]
+                out[b, 0] = one
+                continue
+            if k == 2:
+                one = two = 0.0
+                for j in range(n):
+                    row = fs_bounded(&g, <uint64_t>n)
+                    one += values[row, 0]
+                    two += values[row, 1]
+                out[b, 0] = one
+                out[b, 1] = two
+                continue
             for c in range(k):
                 acc[c] = 0.0
             for j in range(n):
@@ -137,3 +153,42 @@ def signflip_sums(const double[::1] d, uint64_t state_hi, uint64_t state_lo, uin
                 else:
                     acc -= d[j]
             out[b] = acc
+
+
+def bin_indices(const double[::1] values, const double[::1] inner, bint right, int64_t[::1] out):
+    """out[i] = numpy.searchsorted(inner, values[i], side="right" if right else "left") (binary
+    search; ``inner`` sorted)."""
+    cdef Py_ssize_t i, lo, hi, mid, m = inner.shape[0]
+    cdef double v
+    with nogil:
+        for i in range(values.shape[0]):
+            v = values[i]
+            lo = 0
+            hi = m
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if (inner[mid] <= v) if right else (inner[mid] < v):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            out[i] = lo
+
+
+def group_moments(const int64_t[::1] group, const double[::1] a, const double[::1] b, const double[::1] c,
+                  const double[::1] d, double[::1] count, double[:, ::1] sums, double[:, :, ::1] cross):
+    """Per group g: count[g] += 1, sums[g] += x, cross[g] += x x^T for x = (a, b, c, d)[i] (the
+    caller zeroes the outputs; cross filled on and above the diagonal)."""
+    cdef Py_ssize_t i, j, k, g
+    cdef double x[4]
+    with nogil:
+        for i in range(group.shape[0]):
+            g = group[i]
+            x[0] = a[i]
+            x[1] = b[i]
+            x[2] = c[i]
+            x[3] = d[i]
+            count[g] += 1.0
+            for j in range(4):
+                sums[g, j] += x[j]
+                for k in range(j, 4):
+                    cross[g, j, k] += x[j] * x[k]

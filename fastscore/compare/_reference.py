@@ -69,3 +69,15 @@ def signflip_sums(d, state_hi, state_lo, inc_hi, inc_lo, out):
                 bits = g.next()
             acc = acc + d[j] if (bits >> (j % 64)) & 1 else acc - d[j]
         out[b] = acc
+
+
+def bin_indices(values, inner, right, out):
+    out[:] = np.searchsorted(inner, values, side="right" if right else "left")
+
+
+def group_moments(group, a, b, c, d, count, sums, cross):
+    x = np.column_stack([a, b, c, d])
+    for i, g in enumerate(group):
+        count[g] += 1.0
+        sums[g] += x[i]
+        cross[g] += np.triu(np.outer(x[i], x[i]))

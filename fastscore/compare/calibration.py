@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .resampling import check_seed, resampled_sums
+from .._config import map_threads, n_threads
+from .resampling import _kernel, check_seed, resampled_sums
 from .result import Comparison, MetricComparison, adjust_p_values, verdict
 from .scores import _percentile_interval, bootstrap_p_value, check_settings
 
 METRICS = ("ece", "mce", "rmsce", "brier")
+_BINS = _kernel("bin indices", "bin_indices")
+_MOMENTS = _kernel("group moments", "group_moments")
 
 
-def _per_example(y_true, y_prob, mode, n_bins, closed):
+def _per_example(y_true, y_prob, mode, n_bins, closed, backend=None):
     """(bin, outcome, confidence, squared error) per example, as the calibration report bins them."""
     from ..calibration.binned import _resolve_mode, uniform_edges
 
@@ -28,9 +31,19 @@ def _per_example(y_true, y_prob, mode, n_bins, closed):
         error = ((p - onehot) ** 2).sum(axis=1)
     else:
         raise ValueError(f"compare_calibration supports mode 'binary' and 'top-label', got {mode!r}.")
-    inner = uniform_edges(n_bins)[1:-1]
-    bins = np.searchsorted(inner, confidence, side="right" if closed == "left" else "left")
-    return mode, bins.astype(np.int64), outcome, confidence, error
+    inner = np.ascontiguousarray(uniform_edges(n_bins)[1:-1], dtype=np.float64)
+    confidence = np.ascontiguousarray(confidence, dtype=np.float64)
+    bins = np.empty(len(confidence), np.int64)
+    _, kernel = _BINS.resolve(backend)
+    map_threads(lambda lohi: kernel(confidence[lohi[0]:lohi[1]], inner, closed == "left", bins[lohi[0]:lohi[1]]),
+                _row_chunks(len(confidence)))
+    return mode, bins, outcome, confidence, np.ascontiguousarray(error, dtype=np.float64)
+
+
+def _row_chunks(n: int) -> list:
+    parts = max(1, min(n_threads(), n // 100_000))
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
 def _metrics_from_bins(weight, ones, conf_sum, error_sum, total):
@@ -105,10 +118,10 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
                          f"examples (the same number of rows, the same shape for both models).")
     reports = [calibration_report(y, p, n_bins=n_bins, mode=mode, closed=closed, backend=backend) for p in (pb, pc)]
     values = {m: (float(getattr(reports[0], m)), float(getattr(reports[1], m))) for m in metrics}
-    per_model = [_per_example(y, p, mode, n_bins, closed) for p in (pb, pc)]
+    per_model = [_per_example(y, p, mode, n_bins, closed, backend) for p in (pb, pc)]
     mode = per_model[0][0]
     if method == "bins":
-        replicates = _bin_replicates(per_model, n_bins, n_boot, seed)
+        replicates = _bin_replicates(per_model, n_bins, n_boot, seed, backend)
     else:
         replicates = _exact_replicates(per_model, n_bins, n_boot, seed, backend)
     deltas = {m: replicates[m][:, 1] - replicates[m][:, 0] for m in metrics}
@@ -127,20 +140,35 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
                       correction=correction or "none", seed=seed, resample="poisson", details={"mode": mode})
 
 
-def _bin_replicates(per_model, n_bins, n_boot, seed):
+def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
     """Replicates (n_boot, 2) of every metric from the joint groups' sufficient statistics."""
     (_, bin_b, out_b, conf_b, err_b), (_, bin_c, out_c, conf_c, err_c) = per_model
     key = ((bin_b * n_bins + bin_c) * 2 + out_b.astype(np.int64)) * 2 + out_c.astype(np.int64)
-    groups, group_of = np.unique(key, return_inverse=True)
+    n_keys = 4 * n_bins * n_bins
+    if n_keys <= max(4 * len(key), 1 << 20):  # the groups present, numbered without a sort
+        groups = np.flatnonzero(np.bincount(key, minlength=n_keys))
+        number = np.zeros(n_keys, np.int64)
+        number[groups] = np.arange(len(groups))
+        group_of = number[key]
+    else:
+        groups, group_of = np.unique(key, return_inverse=True)
     g = len(groups)
-    x = np.column_stack([conf_b, conf_c, err_b, err_c])  # summed per group, drawn jointly
-    count = np.bincount(group_of, minlength=g).astype(np.float64)
-    mean = np.stack([np.bincount(group_of, x[:, j], g) for j in range(4)], axis=1) / count[:, None]
-    centred = x - mean[group_of]
-    cov = np.empty((g, 4, 4))
-    for i in range(4):
-        for j in range(i, 4):
-            cov[:, i, j] = cov[:, j, i] = np.bincount(group_of, centred[:, i] * centred[:, j], g) / count
+    # per group: the count, the sums and the cross products of x = (confidences, squared errors),
+    # summed per group and drawn jointly
+    count, total_x, cross = np.zeros(g), np.zeros((g, 4)), np.zeros((g, 4, 4))
+    _, moments = _MOMENTS.resolve(backend)
+    pieces = [(np.zeros(g), np.zeros((g, 4)), np.zeros((g, 4, 4))) for _ in _row_chunks(len(group_of))]
+    map_threads(lambda item: moments(group_of[item[0][0]:item[0][1]], conf_b[item[0][0]:item[0][1]],
+                                     conf_c[item[0][0]:item[0][1]], err_b[item[0][0]:item[0][1]],
+                                     err_c[item[0][0]:item[0][1]], *item[1]),
+                list(zip(_row_chunks(len(group_of)), pieces)))
+    for c_part, s_part, x_part in pieces:
+        count += c_part
+        total_x += s_part
+        cross += x_part
+    cross = np.triu(cross) + np.triu(cross, 1).transpose(0, 2, 1)
+    mean = total_x / count[:, None]
+    cov = cross / count[:, None, None] - mean[:, :, None] * mean[:, None, :]
     # a square root of each covariance (eigenvalues clipped at 0: rounding can make them slightly negative)
     eigval, eigvec = np.linalg.eigh(cov)
     root = eigvec * np.sqrt(np.maximum(eigval, 0.0))[:, None, :]
@@ -150,7 +178,7 @@ def _bin_replicates(per_model, n_bins, n_boot, seed):
     sums = drawn[..., None] * mean + np.sqrt(drawn)[..., None] * np.einsum("gij,bgj->bgi", root, noise)
     # groups where both models give every example the same confidence and error: the same sums
     # (exactly, not up to the rounding of the covariance's root), so identical models tie exactly
-    differs = np.bincount(group_of, ((x[:, 0] != x[:, 1]) | (x[:, 2] != x[:, 3])).astype(np.float64), g) > 0
+    differs = np.bincount(group_of, ((conf_b != conf_c) | (err_b != err_c)).astype(np.float64), g) > 0
     sums[:, ~differs, 1] = sums[:, ~differs, 0]
     sums[:, ~differs, 3] = sums[:, ~differs, 2]
     group_bins = [(groups // (2 * 2)) // n_bins, (groups // (2 * 2)) % n_bins]

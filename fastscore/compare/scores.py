@@ -244,9 +244,17 @@ def _replicates(b, c, *, n_boot, seed, resample, cluster, binary, resample_indic
                           np.count_nonzero(b == c)], dtype=np.float64)
         draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed))).multinomial(n, cells / n, size=n_boot)
         return (draws[:, 1] - draws[:, 0]) / n
-    sums = resampled_sums(_cluster_rows(b, c, cluster), n_boot, seed=seed, resample=resample, backend=backend)
+    rows = _cluster_rows(b, c, cluster)
+    if cluster is None and resample == "multinomial":
+        # n draws of n examples: a replicate's delta is the sum of the drawn differences over n
+        sums = resampled_sums((rows[:, 1] - rows[:, 0])[:, None], n_boot, seed=seed, resample=resample,
+                              backend=backend)
+        return sums[:, 0] / b.size
+    # resampled differences and example counts (clusters: whole groups; Poisson: a random n)
+    sums = resampled_sums(np.column_stack([rows[:, 1] - rows[:, 0], rows[:, 2]]), n_boot, seed=seed,
+                          resample=resample, backend=backend)
     with np.errstate(invalid="ignore", divide="ignore"):
-        theta = (sums[:, 1] - sums[:, 0]) / sums[:, 2]
+        theta = sums[:, 0] / sums[:, 1]
     # a Poisson replicate may draw no example at all: it is dropped (said in the docs)
     return theta[np.isfinite(theta)]
 
