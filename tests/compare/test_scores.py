@@ -93,7 +93,12 @@ def test_exact_mcnemar_equals_scipy_binomtest():
     c = np.array([0] * 30 + [1] * 12 + [1] * 50 + [0] * 8, dtype=float)
     row = compare_scores(b, c, n_boot=999)["score"]
     assert row.test == "exact McNemar"
-    assert row.p_value == scipy.stats.binomtest(12, 42, 0.5).pvalue
+    # exact integer arithmetic here, scipy's incomplete beta there: equal to rounding
+    assert row.p_value == pytest.approx(scipy.stats.binomtest(12, 42, 0.5).pvalue, rel=1e-12)
+    for n10, n01 in ((0, 7), (3, 3), (40, 61), (900, 1000)):
+        b = np.array([1] * n10 + [0] * n01, dtype=float)
+        p = compare_scores(b, 1 - b, n_boot=199)["score"].p_value
+        assert p == pytest.approx(scipy.stats.binomtest(min(n10, n01), n10 + n01, 0.5).pvalue, rel=1e-12)
     assert row.delta == pytest.approx((12 - 30) / 100, abs=1e-15)
 
 
