@@ -31,6 +31,7 @@ MODULES = [
     "fastscore.compare.result",
     "fastscore.compare.scores",
     "fastscore.compare.calibration",
+    "fastscore.compare.ratings",
 ]
 
 

@@ -50,10 +50,35 @@ class Leaderboard:
     battles: np.ndarray
     rank: np.ndarray
     tie_parameter: float | None = None
+    rounds: np.ndarray | None = dataclasses.field(default=None, repr=False)  # (bootstrap rounds, models)
+    covariance: np.ndarray | None = dataclasses.field(default=None, repr=False)  # of the ratings, analytic
 
     def to_dict(self) -> dict:
         return {f.name: (getattr(self, f.name).tolist() if isinstance(getattr(self, f.name), np.ndarray)
-                         else getattr(self, f.name)) for f in dataclasses.fields(self)}
+                         else getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in ("rounds", "covariance")}
+
+    def compare(self, a, b, *, method="bootstrap", ci=0.95):
+        """The rating difference a - b with its interval, P(a rated above b) and the p-value of equal
+        ratings, from the joint bootstrap rounds (``method="bootstrap"``) or from the full covariance
+        of the fit (``"analytic"``: the inverse Fisher information); see
+        :func:`fastscore.compare.ratings.rating_difference`."""
+        from ..compare.ratings import rating_difference
+
+        return rating_difference(self, a, b, method=method, ci=ci)
+
+    def pairwise(self, *, method="bootstrap", ci=0.95, correction="holm"):
+        """Every pair's difference, interval, P(row above column) and Holm-adjusted p-value (see
+        :func:`fastscore.compare.ratings.pairwise_differences`)."""
+        from ..compare.ratings import pairwise_differences
+
+        return pairwise_differences(self, method=method, ci=ci, correction=correction)
+
+    def rank_intervals(self, ci=0.95) -> np.ndarray:
+        """(models, 2): percentile interval of each model's rank (1 = best) over the bootstrap rounds."""
+        from ..compare.ratings import rank_intervals
+
+        return rank_intervals(self, ci=ci)
 
     def to_pandas(self):
         """A pandas DataFrame indexed by model (needs pandas)."""
@@ -65,15 +90,17 @@ class Leaderboard:
         return pd.DataFrame(data, index=pd.Index(self.models, name="model"))
 
 
-def _leaderboard(models, rating, battles, lower=None, upper=None, tie_parameter=None):
+def _leaderboard(models, rating, battles, lower=None, upper=None, tie_parameter=None, rounds=None, covariance=None):
     order = np.argsort(-rating, kind="stable")
     models, rating, battles = np.asarray(models)[order], rating[order], battles[order]
+    rounds = None if rounds is None else rounds[:, order]
+    covariance = None if covariance is None else covariance[np.ix_(order, order)]
     if lower is not None:
         lower, upper = lower[order], upper[order]
         rank = 1 + (lower[None, :] > upper[:, None]).sum(axis=1)
     else:
         rank = 1 + (rating[None, :] > rating[:, None]).sum(axis=1)
-    return Leaderboard(models, rating, lower, upper, battles, rank, tie_parameter)
+    return Leaderboard(models, rating, lower, upper, battles, rank, tie_parameter, rounds, covariance)
 
 
 # ----------------------------------------------------------------- encoding
@@ -412,9 +439,11 @@ def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base
     names = np.arange(wins.shape[0]) if models is None else np.asarray(models)
     theta, nu = _fit(wins, ties, ties_model, regularization, names)
     battles = (wins + wins.T + ties).sum(axis=1)
-    lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
-                                     (scale, base, init_rating, anchor), ties_model)
-    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles, lower, upper, nu)
+    lower, upper, rounds = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
+                                             (scale, base, init_rating, anchor), ties_model)
+    covariance = _rating_covariance(wins, ties, theta, regularization, scale, base) if ties_model == "half" else None
+    return _leaderboard(names, _to_scale(theta, names, scale, base, init_rating, anchor), battles, lower, upper, nu,
+                        rounds, covariance)
 
 
 def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0, init_rating=1000.0, anchor=None,
@@ -462,9 +491,23 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
     theta, nu = _fit(wins, ties, ties_model, regularization, names)
     rating = _to_scale(theta, names, scale, base, init_rating, anchor)
     battles = (wins + wins.T + ties).sum(axis=1)
-    lower, upper = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
-                                     (scale, base, init_rating, anchor), ties_model)
-    return _leaderboard(names, rating, battles, lower, upper, nu)
+    lower, upper, rounds = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
+                                             (scale, base, init_rating, anchor), ties_model)
+    covariance = _rating_covariance(wins, ties, theta, regularization, scale, base) if ties_model == "half" else None
+    return _leaderboard(names, rating, battles, lower, upper, nu, rounds, covariance)
+
+
+def _rating_covariance(wins, ties, theta, regularization, scale, base):
+    """The covariance of the ratings at the fit: the inverse of the Bradley-Terry Fisher information
+    (the pseudo-inverse without a prior: the mean-zero gauge), in rating units. Differences of
+    ratings are gauge-free: Var(r_a - r_b) = e^T C e."""
+    won = wins + ties / 2.0
+    games = won + won.T
+    p = 1.0 / (1.0 + np.exp(-(theta[:, None] - theta[None, :])))
+    curvature = games * p * (1.0 - p)
+    information = np.diag(curvature.sum(axis=1) + regularization) - curvature
+    covariance = np.linalg.pinv(information, hermitian=True) if regularization == 0 else np.linalg.inv(information)
+    return covariance * (scale / np.log(base)) ** 2
 
 
 def _fit(wins, ties, ties_model, regularization, names, initial=None):
@@ -487,7 +530,7 @@ def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regu
     of one pass over all battles.
     """
     if not rounds:
-        return None, None
+        return None, None, None
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 0:
         raise ValueError(f"bootstrap must be a number of rounds >= 0, got {rounds!r}.")
     if not 0 < ci < 1:
@@ -508,7 +551,7 @@ def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regu
         boot_ties = boot_ties + boot_ties.T
         theta_r, _ = _fit(boot_wins, boot_ties, ties_model, max(regularization, 0.0) or 1e-10, names, theta)
         ratings[r] = _to_scale(theta_r, names, *scale_args)
-    return tuple(np.quantile(ratings, [(1 - ci) / 2, (1 + ci) / 2], axis=0))
+    return (*np.quantile(ratings, [(1 - ci) / 2, (1 + ci) / 2], axis=0), ratings)
 
 
 def elo(model_a, model_b=None, outcome=None, *, k=4.0, scale=400.0, base=10.0, init_rating=1000.0,
