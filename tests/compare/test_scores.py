@@ -176,3 +176,19 @@ def test_multinomial_weights_draw_n_units_and_poisson_weights_have_mean_one():
     assert (resampling.resampled_sums(ones, 64, seed=0) == 500).all()
     poisson = resampling.resampled_sums(ones, 256, seed=0, resample="poisson")[:, 0]
     assert abs(poisson.mean() / 500 - 1) < 0.01 and 0.8 < poisson.var() / 500 < 1.2
+
+
+def test_bca_interval_equals_scipy_on_the_same_draws():
+    rng = np.random.default_rng(12)
+    b = rng.exponential(1.0, 150)
+    c = b + rng.exponential(0.3, 150)  # a skewed difference: BCa moves the interval
+    seed, n_boot = 5, 1999
+    ref = scipy.stats.bootstrap((b, c), lambda x, y, axis: np.mean(y, axis=axis) - np.mean(x, axis=axis),
+                                paired=True, vectorized=True, method="BCa", n_resamples=n_boot,
+                                random_state=np.random.default_rng(seed))
+    indices = np.random.default_rng(seed).integers(0, 150, (n_boot, 150))
+    row = compare_scores(b, c, n_boot=n_boot, resample_indices=indices, ci_method="bca")["score"]
+    assert row.ci_low == pytest.approx(ref.confidence_interval.low, rel=1e-9)
+    assert row.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-9)
+    percentile = compare_scores(b, c, n_boot=n_boot, resample_indices=indices)["score"]
+    assert (percentile.ci_low, percentile.ci_high) != (row.ci_low, row.ci_high)
