@@ -1,4 +1,4 @@
-"""``fastscore compare scores|calibration``: the comparison table, exit 0 (no regression), 1 (a
+"""``fastscore compare scores|calibration|arena``: the comparison table, exit 0 (no regression), 1 (a
 regression after the multiplicity correction) or 2 (bad input), for CI jobs."""
 from __future__ import annotations
 
@@ -113,6 +113,23 @@ def _cmd_calibration(args) -> int:
     return _finish(result, args)
 
 
+def _cmd_arena(args) -> int:
+    from ..cli import read_battles
+    from ..ranking import bradley_terry
+    from .ratings import compare_ratings
+
+    model_a, model_b, winner = read_battles(args.file)
+    if args.method == "bootstrap" and args.n_boot < 100:
+        raise ValueError(f"--n-boot {args.n_boot} is too few bootstrap rounds for an interval; use 1000 or more.")
+    board = bradley_terry(model_a, model_b, winner, bootstrap=args.n_boot if args.method == "bootstrap" else 0,
+                          seed=args.seed, ci=args.ci)
+    for model in (args.baseline, args.candidate):
+        if model not in set(board.models.tolist()):
+            raise ValueError(f"model {model!r} fought no battle in {args.file}.")
+    result = compare_ratings(board, args.baseline, args.candidate, method=args.method, ci=args.ci, margin=args.margin)
+    return _finish(result, args)
+
+
 def _shared(parser, n_boot):
     parser.add_argument("--n-boot", type=int, default=n_boot, help=f"replicates (default {n_boot}, at least 100)")
     parser.add_argument("--ci", type=float, default=0.95, help="confidence level; 1 - ci is the tests' level")
@@ -148,3 +165,11 @@ def add_parser(commands):
     calibration.add_argument("--method", choices=["bins", "exact"], default="bins")
     _shared(calibration, 1000)
     calibration.set_defaults(run=_cmd_calibration)
+    arena = kinds.add_parser("arena", help="two models' Bradley-Terry ratings on one battles file")
+    arena.add_argument("file", help=".jsonl, .json, .csv or .parquet with model_a, model_b, winner")
+    arena.add_argument("--baseline", required=True, help="the baseline model's name")
+    arena.add_argument("--candidate", required=True, help="the candidate model's name")
+    arena.add_argument("--method", choices=["bootstrap", "analytic"], default="bootstrap",
+                       help="joint bootstrap rounds, or the covariance of the fit (no resampling)")
+    _shared(arena, 1000)
+    arena.set_defaults(run=_cmd_arena)

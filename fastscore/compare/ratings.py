@@ -173,3 +173,43 @@ def rank_intervals(board, ci=0.95) -> np.ndarray:
     ranks = 1 + (rounds[:, None, :] > rounds[:, :, None]).sum(axis=2)  # (rounds, models)
     alpha = (1 - ci) / 2
     return np.quantile(ranks, [alpha, 1 - alpha], axis=0).T
+
+
+def compare_ratings(board, baseline, candidate, *, method="bootstrap", ci=0.95, margin=None):
+    """A :class:`~fastscore.compare.result.Comparison` of two models of one leaderboard: delta is
+    rating[candidate] - rating[baseline] (higher is better), its interval and p-value as in
+    :func:`rating_difference`; with ``margin`` (rating points) the one-sided test of "the candidate
+    is rated lower by more than margin".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.ranking import bradley_terry_from_counts
+    >>> from fastscore.compare.ratings import compare_ratings
+    >>> board = bradley_terry_from_counts(np.array([[0, 60], [40, 0]]), models=["old", "new"], bootstrap=500, seed=0)
+    >>> compare_ratings(board, "old", "new")["rating"].verdict
+    'regression'
+    """
+    from .result import Comparison, MetricComparison, verdict
+    from .scores import check_settings
+
+    _, ci, margin = check_settings(1000, ci, margin)
+    d = rating_difference(board, candidate, baseline, method=method, ci=ci)
+    p = d.p_value
+    if margin is not None:
+        if method == "bootstrap":
+            i, j = _index(board, candidate), _index(board, baseline)
+            p = bootstrap_p_value(board.rounds[:, i] - board.rounds[:, j], margin, True)[0]
+        else:
+            z = _normal_quantile((1 + ci) / 2)
+            sd = (d.ci_high - d.ci_low) / (2 * z)
+            p = _normal_cdf((d.difference + margin) / sd) if sd > 0 else float(d.difference < -margin)
+    base, cand = float(board.rating[_index(board, baseline)]), float(board.rating[_index(board, candidate)])
+    row = MetricComparison(metric="rating", higher_is_better=True, baseline=base, candidate=cand, delta=d.difference,
+                           ci_low=d.ci_low, ci_high=d.ci_high, p_value=float(p), p_adjusted=float(p),
+                           p_mc_se=0.0 if method == "analytic" else math.sqrt(p * (1 - p) / len(board.rounds)),
+                           test=f"leaderboard {method}", verdict=verdict(d.difference, d.ci_low, d.ci_high, p, 1 - ci,
+                                                                          True, margin))
+    n = 0 if board.rounds is None else len(board.rounds)
+    return Comparison(rows=(row,), method=f"leaderboard ({method})", n_boot=n, ci=ci, margin=margin, correction="none",
+                      seed=None, resample="battles", details={"p_above": d.p_above})

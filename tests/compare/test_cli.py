@@ -62,7 +62,26 @@ def test_calibration_on_the_bundled_digits(capsys):
     assert "not ['svm']" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["compare"], ["compare", "arena"]])
+@pytest.mark.parametrize("argv", [["compare"], ["compare", "coco"]])
 def test_unknown_kind(argv, capsys):
     with pytest.raises(SystemExit):
         main(argv)
+
+
+def test_arena_comparison(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    strength = {"old": 0.0, "new": -0.4, "twin": 0.0}
+    rows = []
+    for _ in range(3000):
+        a, b = rng.choice(list(strength), 2, replace=False)
+        won = rng.random() < 1 / (1 + np.exp(-(strength[a] - strength[b])))
+        rows.append(json.dumps({"model_a": a, "model_b": b, "winner": "model_a" if won else "model_b"}))
+    path = tmp_path / "battles.jsonl"
+    path.write_text("\n".join(rows))
+    assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "new"]) == 1
+    assert "regression" in capsys.readouterr().out
+    assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "twin", "--method", "analytic",
+                 "--margin", "60"]) == 0
+    assert "equivalent" in capsys.readouterr().out
+    assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "ghost"]) == 2
+    assert "fought no battle" in capsys.readouterr().err
