@@ -32,6 +32,7 @@ MODULES = [
     "fastscore.compare.scores",
     "fastscore.compare.calibration",
     "fastscore.compare.ratings",
+    "fastscore.compare.diversity",
 ]
 
 

@@ -14,6 +14,8 @@ _WHERE = {
     "adjust_p_values": "result",
     "compare_calibration": "calibration",
     "compare_scores": "scores",
+    "compare_vendi": "diversity",
+    "compare_ratings": "ratings",
 }
 
 __all__ = sorted(_WHERE)
