@@ -14,6 +14,7 @@ tied with it (for a strict ranking: m - 1 for the top, as in the first form).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ class VoteResult:
     order: np.ndarray
     scores: np.ndarray | None
     exact: bool = True
+    rank_intervals: np.ndarray | None = None  # (items, 2), with bootstrap=
+    p_above: np.ndarray | None = None  # (items, items): P(row ranked above column), with bootstrap=
 
     @property
     def winner(self) -> int:
@@ -223,7 +226,8 @@ def _local_search(prefer, order):
     return order, value
 
 
-def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="by_index", seed=0) -> VoteResult:
+def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="by_index", seed=0, bootstrap=0,
+                        ci=0.95) -> VoteResult:
     """Rank systems across tasks by a social-choice rule (Colombo et al. 2022).
 
     Each task (column of ``scores``, systems as rows) ranks the systems; the
@@ -233,6 +237,11 @@ def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="
     index; with ``ties="tied"`` they are ties (see the module's ``ranks=``
     form), and a NaN score is a missing result: that system is unranked in
     that task (the mean then averages the tasks it has).
+
+    With ``bootstrap=N`` (N >= 100) the tasks are resampled with replacement N times
+    (multinomial counts as voter weights, the same rule re-run): the result also holds
+    each system's ``ci`` rank interval (``rank_intervals``, 1 = best) and ``p_above[i, j]``,
+    the fraction of replicates ranking system i above system j.
 
     Examples
     --------
@@ -251,16 +260,47 @@ def aggregate_benchmark(scores, *, method="borda", higher_is_better=True, ties="
     elif np.isinf(scores).any() or np.isnan(scores).all(axis=1).any():
         raise ValueError("scores hold an infinite value, or a system with no score at all; NaN marks a missing result.")
     signed = scores if higher_is_better else -scores
-    if method == "mean":
-        return _ordered(np.nanmean(signed, axis=1))
     rules = {"borda": borda, "copeland": copeland, "kemeny": kemeny}
-    if method not in rules:
+    if method not in rules and method != "mean":
         raise ValueError(f"method={method!r} is not supported; use 'borda', 'copeland', 'kemeny' or 'mean'.")
-    if ties == "tied":  # each task is a voter ranking the systems by score: smaller -score is better
-        return rules[method](ranks=-signed.T, seed=seed) if method == "kemeny" else rules[method](ranks=-signed.T)
-    systems = np.arange(scores.shape[0])
-    rankings = np.stack([np.lexsort((systems, -signed[:, t])) for t in range(scores.shape[1])])
-    return rules[method](rankings, seed=seed) if method == "kemeny" else rules[method](rankings)
+    rankings = None
+    if ties != "tied" and method != "mean":
+        systems = np.arange(scores.shape[0])
+        rankings = np.stack([np.lexsort((systems, -signed[:, t])) for t in range(scores.shape[1])])
+
+    def aggregate(weights=None):
+        if method == "mean":
+            if weights is None:
+                return _ordered(np.nanmean(signed, axis=1))
+            # the drawn tasks themselves (a weighted sum would round differently and could reorder
+            # near-ties): the replicate is exactly the mean over the resampled table
+            return _ordered(np.nanmean(np.repeat(signed, weights.astype(np.int64), axis=1), axis=1))
+        extra = {"seed": seed} if method == "kemeny" else {}
+        if ties == "tied":  # each task is a voter ranking the systems by score: smaller -score is better
+            return rules[method](ranks=-signed.T, weights=weights, **extra)
+        return rules[method](rankings, weights=weights, **extra)
+
+    result = aggregate()
+    if not bootstrap:
+        return result
+    return _with_rank_bootstrap(result, aggregate, scores.shape[1], bootstrap, seed, ci)
+
+
+def _with_rank_bootstrap(result, aggregate, n_voters, n_boot, seed, ci):
+    """``result`` with rank intervals and P(i above j) over ``n_boot`` resamples of the voters."""
+    from ..compare.scores import check_settings
+
+    n_boot, ci, _ = check_settings(n_boot, ci, None)
+    m = result.order.size
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    position = np.empty((n_boot, m), np.int64)
+    for b, counts in enumerate(rng.multinomial(n_voters, np.full(n_voters, 1.0 / n_voters), size=n_boot)):
+        order = aggregate(counts.astype(np.float64)).order
+        position[b, order] = np.arange(m)
+    alpha = (1 - ci) / 2
+    intervals = np.quantile(position + 1, [alpha, 1 - alpha], axis=0).T
+    p_above = (position[:, :, None] < position[:, None, :]).mean(axis=0)
+    return dataclasses.replace(result, rank_intervals=intervals, p_above=p_above)
 
 
 @dataclass(frozen=True)
@@ -271,13 +311,16 @@ class TwoLevelResult:
     order: np.ndarray
     per_metric: np.ndarray
     scores: np.ndarray | None
+    rank_intervals: np.ndarray | None = None  # (systems, 2), with bootstrap=
+    p_above: np.ndarray | None = None  # (systems, systems), with bootstrap=
 
     @property
     def winner(self) -> int:
         return int(self.order[0])
 
 
-def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0) -> TwoLevelResult:
+def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0, bootstrap=0,
+                        ci=0.95) -> TwoLevelResult:
     """Two-level aggregation of instance-level scores (Colombo et al. 2022).
 
     ``scores`` is (systems, instances, metrics). First level: for each
@@ -285,6 +328,8 @@ def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0
     rankings (``aggregate_benchmark`` with instances as tasks). Second level:
     ``method`` aggregates the per-metric rankings. With "mean", the scores
     are averaged over instances, then over metrics (the usual practice).
+    ``bootstrap=N`` resamples the instances (the same draw for every metric) and adds
+    rank intervals and P(i ranked above j), as in :func:`aggregate_benchmark`.
 
     Examples
     --------
@@ -301,15 +346,29 @@ def aggregate_instances(scores, *, method="borda", higher_is_better=True, seed=0
     if scores.ndim != 3 or scores.size == 0:
         raise ValueError(f"scores must be a non-empty (systems, instances, metrics) array, got shape {scores.shape}.")
     check_finite(scores, "scores")
-    if method == "mean":
-        signed = scores if higher_is_better else -scores
-        per_instance_mean = signed.mean(axis=1)
-        per_metric = np.stack([np.lexsort((np.arange(scores.shape[0]), -per_instance_mean[:, j]))
-                               for j in range(scores.shape[2])])
-        final = _ordered(per_instance_mean.mean(axis=1))
-        return TwoLevelResult(final.order, per_metric, final.scores)
-    per_metric = np.stack([aggregate_benchmark(scores[:, :, j], method=method, higher_is_better=higher_is_better,
-                                               seed=seed).order for j in range(scores.shape[2])])
+    systems = np.arange(scores.shape[0])
+    signed = scores if higher_is_better else -scores
     rules = {"borda": borda, "copeland": copeland, "kemeny": kemeny}
-    final = rules[method](per_metric, seed=seed) if method == "kemeny" else rules[method](per_metric)
-    return TwoLevelResult(final.order, per_metric, final.scores)
+    if method not in rules and method != "mean":
+        raise ValueError(f"method={method!r} is not supported; use 'borda', 'copeland', 'kemeny' or 'mean'.")
+    extra = {"seed": seed} if method == "kemeny" else {}
+    if method != "mean":  # each instance's ranking of the systems, per metric
+        rankings = [np.stack([np.lexsort((systems, -signed[:, t, j])) for t in range(scores.shape[1])])
+                    for j in range(scores.shape[2])]
+
+    def aggregate(weights=None):
+        if method == "mean":
+            per_instance_mean = (signed if weights is None
+                                 else np.repeat(signed, weights.astype(np.int64), axis=1)).mean(axis=1)
+            per_metric = np.stack([np.lexsort((systems, -per_instance_mean[:, j])) for j in range(scores.shape[2])])
+            final = _ordered(per_instance_mean.mean(axis=1))
+            return TwoLevelResult(final.order, per_metric, final.scores)
+        per_metric = np.stack([rules[method](rankings[j], weights=weights, **extra).order
+                               for j in range(scores.shape[2])])
+        final = rules[method](per_metric, **extra)
+        return TwoLevelResult(final.order, per_metric, final.scores)
+
+    result = aggregate()
+    if not bootstrap:
+        return result
+    return _with_rank_bootstrap(result, aggregate, scores.shape[1], bootstrap, seed, ci)
