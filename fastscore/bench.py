@@ -16,7 +16,8 @@ one-sort estimators, 10^5 for KDE-ECE; 4,000 Vendi samples of 64 features;
 10^6 Arena battles (100 models), 10^6 integer-coded battles (30 models),
 10^4 rankings of 50 items, exact Kemeny of 20 items; 2,000 COCO images (and
 5,000, COCO val2017's size, end to end from files, full-precision boxes),
-3,000 x 3,000 box IoU, 10^4 assignment problems of 20 x 20.
+3,000 x 3,000 box IoU, 10^4 assignment problems of 20 x 20; comparisons:
+10,000 paired scores x 9,999 replicates, 10^6 predictions x 1,000 replicates.
 
 The pytest-benchmark suites in ``bench/`` hold the detailed benchmarks of the
 family issues; this module is the quick, installable view of the same
@@ -480,8 +481,72 @@ def _detection_cases():
     ]
 
 
+def _compare_cases():
+    from .compare import compare_calibration, compare_scores
+
+    def paired_scores(n):
+        rng = np.random.default_rng(0)
+        example = rng.normal(0, 1, n)
+        return example + rng.normal(0, 0.3, n), example + 0.01 + rng.normal(0, 0.3, n)
+
+    def ours_scores(data):
+        row = compare_scores(*data, method="bootstrap", n_boot=9999)["score"]
+        return row.ci_low, row.ci_high
+
+    def scipy_scores(data):
+        from scipy.stats import bootstrap
+
+        ci = bootstrap(data, lambda x, y, axis: np.mean(y, axis=axis) - np.mean(x, axis=axis), paired=True,
+                       vectorized=True, method="percentile", n_resamples=9999, random_state=0).confidence_interval
+        return ci.low, ci.high
+
+    def same_interval(ours, theirs, data):  # two resamplings: the ends agree to a fraction of the width
+        width = theirs[1] - theirs[0]
+        return abs(ours[0] - theirs[0]) < 0.1 * width and abs(ours[1] - theirs[1]) < 0.1 * width
+
+    def two_models(n):
+        rng = np.random.default_rng(1)
+        p = rng.random(n)
+        y = (rng.random(n) < p).astype(np.int8)
+        return y, p, np.clip(0.5 + 1.3 * (p - 0.5), 0, 1)
+
+    def ours_calibration(data):
+        row = compare_calibration(*data, n_boot=1000)["ece"]
+        return row.ci_low, row.ci_high
+
+    def numpy_loop(data):
+        y, pb, pc = data
+        rng = np.random.default_rng(0)
+        n = len(y)
+        deltas = []
+        for _ in range(1000):
+            idx = rng.integers(0, n, n)
+            ece = []
+            for p in (pb, pc):
+                yy, pp = y[idx], p[idx]
+                bins = np.minimum((pp * 15).astype(np.int64), 14)
+                gap = np.abs(np.bincount(bins, yy, 15) - np.bincount(bins, pp, 15))
+                ece.append(gap.sum() / n)
+            deltas.append(ece[1] - ece[0])
+        return tuple(np.quantile(deltas, [0.025, 0.975]))
+
+    return [
+        Case("compare", "paired bootstrap of a mean score difference (9,999 replicates)",
+             {"quick": 2000, "full": 10_000, "scaling": [1000, 3000, 10_000], "scaling_full": [1000, 10_000, 100_000]},
+             paired_scores, ours_scores,
+             [Anchor("scipy.stats.bootstrap (paired, vectorized, percentile)", "scipy", "pip install scipy",
+                     scipy_scores, same_interval)]),
+        Case("compare", "calibration comparison, 1,000 replicates of ECE/MCE/RMSCE/Brier (bins)",
+             {"quick": 20_000, "full": 1_000_000, "scaling": [10_000, 100_000, 1_000_000],
+              "scaling_full": [100_000, 1_000_000, 10_000_000]},
+             two_models, ours_calibration,
+             [Anchor("NumPy loop: resampled indices, bincount ECE of both models per replicate", "numpy",
+                     "pip install numpy", numpy_loop, same_interval)]),
+    ]
+
+
 FAMILIES = {"calibration": _calibration_cases, "diversity": _diversity_cases, "ranking": _ranking_cases,
-            "detection": _detection_cases}
+            "detection": _detection_cases, "compare": _compare_cases}
 
 
 FULL_SIZES = __doc__[__doc__.index("Sizes:"):].strip()

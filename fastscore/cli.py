@@ -663,14 +663,14 @@ def build_parser() -> argparse.ArgumentParser:
     rank.set_defaults(run=_cmd_rank)
 
     bench = commands.add_parser("bench", help="time fastscore against each installed anchor (same data, same run)")
-    bench.add_argument("--family", choices=["calibration", "detection", "ranking", "diversity"])
+    bench.add_argument("--family", choices=["calibration", "detection", "ranking", "diversity", "compare"])
     size = bench.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes, about a minute (the default)")
     size.add_argument("--full", action="store_true",
                       help="the README table's sizes: 10^7 predictions (binned report), 10^6 (smooth ECE in both "
                            "regimes, one-sort estimators), 10^5 (KDE-ECE); 4,000 Vendi samples; 10^6 battles; 10^4 "
                            "rankings of 50 items; Kemeny m = 20; 2,000 and 5,000 COCO images; 3,000 boxes; 10^4 "
-                           "assignments (several minutes)")
+                           "assignments; comparisons of 10,000 scores and of 10^6 predictions (several minutes)")
     bench.add_argument("--cold", action="store_true",
                        help="also time each side in a fresh process with an empty JIT cache (import + first call)")
     bench.add_argument("--scaling", action="store_true", help="time fastscore at growing sizes (with --full up to 10^8 predictions, 10^7 battles, 5,000 COCO images, 10^6 Vendi samples); print log-log slopes")
