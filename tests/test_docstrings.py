@@ -33,6 +33,7 @@ MODULES = [
     "fastscore.compare.calibration",
     "fastscore.compare.ratings",
     "fastscore.compare.diversity",
+    "fastscore.compare.detection",
 ]
 
 

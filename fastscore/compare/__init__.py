@@ -13,6 +13,7 @@ _WHERE = {
     "MetricComparison": "result",
     "adjust_p_values": "result",
     "compare_calibration": "calibration",
+    "compare_detections": "detection",
     "compare_scores": "scores",
     "compare_vendi": "diversity",
     "compare_ratings": "ratings",

@@ -1,0 +1,87 @@
+"""compare_detections: a replicate equals pycocotools on the data set with the drawn images repeated."""
+import contextlib
+import copy
+import importlib.util
+import io
+import pathlib
+
+import numpy as np
+import pytest
+from pycocotools.coco import COCO as PyCOCO
+from pycocotools.cocoeval import COCOeval as PyCOCOeval
+
+from fastscore.compare.detection import compare_detections
+
+_spec = importlib.util.spec_from_file_location(
+    "coco_synth", pathlib.Path(__file__).parents[1] / "detection" / "coco_synth.py")
+coco_synth = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(coco_synth)
+
+
+def _pycocotools_stats(dataset, results):
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = PyCOCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+        ev = PyCOCOeval(gt, gt.loadRes(copy.deepcopy(results)), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return np.asarray(ev.stats)
+
+
+def _repeated(dataset, results, counts, image_ids):
+    """The data set with image i repeated counts[i] times (ids orig * 1000 + copy, keeping the order)."""
+    weight = dict(zip(image_ids, counts))
+    images = [dict(img, id=img["id"] * 1000 + c) for img in dataset["images"] for c in range(weight[img["id"]])]
+    anns = [dict(a, id=a["id"] * 1000 + c, image_id=a["image_id"] * 1000 + c) for a in dataset["annotations"]
+            for c in range(weight[a["image_id"]])]
+    res = []
+    for c in range(max(counts)):
+        res += [dict(r, image_id=r["image_id"] * 1000 + c) for r in results if weight[r["image_id"]] > c]
+    return {"images": images, "annotations": anns, "categories": dataset["categories"]}, res
+
+
+@pytest.fixture(scope="module")
+def two_models():
+    dataset, results = coco_synth.make_coco(21, n_images=10, crowd_rate=0.15)
+    rng = np.random.default_rng(0)
+    worse = [dict(r, score=round(r["score"] * float(rng.uniform(0.3, 1.0)), 3)) for r in results]
+    return dataset, results, worse
+
+
+def test_a_replicate_is_pycocotools_on_the_repeated_images(two_models):
+    dataset, base, cand = two_models
+    with contextlib.redirect_stdout(io.StringIO()):
+        from fastscore.compat.pycocotools import COCO
+
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+    result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=3)
+    image_ids = sorted(img["id"] for img in dataset["images"])
+    draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(3))).multinomial(
+        len(image_ids), np.full(len(image_ids), 1 / len(image_ids)), size=100)
+    for b in (0, 1, 7):
+        for side, results in enumerate((base, cand)):
+            repeated = _repeated(dataset, results, draws[b], image_ids)
+            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+    # the reported values are pycocotools' own numbers
+    assert [row.baseline for row in result.rows[:12]] == list(_pycocotools_stats(dataset, base))
+    assert [row.candidate for row in result.rows[:12]] == list(_pycocotools_stats(dataset, cand))
+    assert [r.metric for r in result.rows[:3]] == ["AP", "AP50", "AP75"] and result.rows[12].metric.startswith("AP[")
+
+
+def test_identical_models_and_a_clear_regression(two_models):
+    dataset, base, cand = two_models
+    from fastscore.compat.pycocotools import COCO
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+    same = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(base), n_boot=100, per_class=False)
+    assert all(r.delta == 0 and r.p_value == 1 and r.verdict == "no significant change" for r in same.rows)
+    empty = [dict(r, category_id=r["category_id"]) for r in base[:1]]
+    with pytest.raises(ValueError, match="n_boot"):
+        compare_detections(gt, copy.deepcopy(base), empty, n_boot=5)
