@@ -124,7 +124,7 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
     >>> from fastscore.datasets import coco_sample_paths
     >>> import json
     >>> gt_file, dt_file = coco_sample_paths()
-    >>> worse = [dict(d, score=d["score"] * (0.5 if i % 3 else 1.0)) for i, d in enumerate(json.load(open(dt_file)))]
+    >>> worse = [d for i, d in enumerate(json.load(open(dt_file))) if i % 3]  # a third of the detections lost
     >>> result = compare_detections(gt_file, dt_file, worse, n_boot=200, per_class=False)
     >>> round(result["AP"].baseline, 3), result["AP"].delta < 0  # the COCO API prints AP 0.505
     (0.505, True)
