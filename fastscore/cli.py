@@ -5,7 +5,7 @@ scores a file of predictions, ``fastscore vendi FILE`` the diversity of a
 file of embeddings, ``fastscore coco GT.json DT.json [--iou-type segm|keypoints]`` prints pycocotools'
 summary, ``fastscore arena BATTLES`` a leaderboard with intervals,
 ``fastscore rank SCORES.csv`` aggregates a systems x tasks table,
-``fastscore compare scores|calibration|arena ...`` tells whether a candidate model
+``fastscore compare scores|calibration|coco|arena ...`` tells whether a candidate model
 is worse than a baseline (exit code 1), and
 ``fastscore demo`` runs every family on the data shipped with the package
 and prints results and timings.

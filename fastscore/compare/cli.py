@@ -1,4 +1,4 @@
-"""``fastscore compare scores|calibration|arena``: the comparison table, exit 0 (no regression), 1 (a
+"""``fastscore compare scores|calibration|coco|arena``: the comparison table, exit 0 (no regression), 1 (a
 regression after the multiplicity correction) or 2 (bad input), for CI jobs."""
 from __future__ import annotations
 
@@ -113,6 +113,18 @@ def _cmd_calibration(args) -> int:
     return _finish(result, args)
 
 
+def _cmd_coco(args) -> int:
+    from .detection import compare_detections
+
+    for path in (args.gt, args.baseline, args.candidate):
+        if not Path(path).exists():
+            raise ValueError(f"{path} does not exist.")
+    result = compare_detections(str(args.gt), str(args.baseline), str(args.candidate), iou_type=args.iou_type,
+                                n_boot=args.n_boot, ci=args.ci, seed=args.seed, margin=args.margin,
+                                correction=args.correction, per_class=not args.no_per_class)
+    return _finish(result, args)
+
+
 def _cmd_arena(args) -> int:
     from ..cli import read_battles
     from ..ranking import bradley_terry
@@ -165,6 +177,14 @@ def add_parser(commands):
     calibration.add_argument("--method", choices=["bins", "exact"], default="bins")
     _shared(calibration, 1000)
     calibration.set_defaults(run=_cmd_calibration)
+    coco = kinds.add_parser("coco", help="two detectors' COCO results on one ground truth (12 stats, per-class AP)")
+    coco.add_argument("gt", help="COCO ground-truth JSON")
+    coco.add_argument("baseline", help="the baseline's results JSON")
+    coco.add_argument("candidate", help="the candidate's results JSON")
+    coco.add_argument("--iou-type", choices=["bbox", "segm", "keypoints"], default="bbox")
+    coco.add_argument("--no-per-class", action="store_true", help="only the 12 (10) COCO stats")
+    _shared(coco, 1000)
+    coco.set_defaults(run=_cmd_coco)
     arena = kinds.add_parser("arena", help="two models' Bradley-Terry ratings on one battles file")
     arena.add_argument("file", help=".jsonl, .json, .csv or .parquet with model_a, model_b, winner")
     arena.add_argument("--baseline", required=True, help="the baseline model's name")

@@ -62,7 +62,23 @@ def test_calibration_on_the_bundled_digits(capsys):
     assert "not ['svm']" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["compare"], ["compare", "coco"]])
+def test_coco_comparison(tmp_path, capsys):
+    from fastscore.datasets import coco_sample_paths
+
+    gt_file, dt_file = coco_sample_paths()
+    results = json.loads(pathlib.Path(dt_file).read_text())
+    (tmp_path / "worse.json").write_text(json.dumps([d for i, d in enumerate(results) if i % 3]))
+    code = main(["compare", "coco", gt_file, dt_file, str(tmp_path / "worse.json"), "--n-boot", "300",
+                 "--no-per-class", "--json", str(tmp_path / "out.json")])
+    rows = {r["metric"]: r for r in json.loads((tmp_path / "out.json").read_text())["metrics"]}
+    assert list(rows)[:3] == ["AP", "AP50", "AP75"] and len(rows) == 12
+    assert round(rows["AP"]["baseline"], 3) == 0.505 and rows["AP"]["delta"] < 0
+    assert code == (1 if any(r["verdict"] == "regression" for r in rows.values()) else 0)
+    assert main(["compare", "coco", gt_file, dt_file, dt_file, "--n-boot", "200", "--no-per-class"]) == 0
+    assert main(["compare", "coco", gt_file, dt_file, str(tmp_path / "missing.json")]) == 2
+
+
+@pytest.mark.parametrize("argv", [["compare"], ["compare", "vendi"]])
 def test_unknown_kind(argv, capsys):
     with pytest.raises(SystemExit):
         main(argv)
