@@ -78,7 +78,7 @@ class _Matched:
                                      rank=m.rank[index], score=m.score[index], codes=m.codes[index],
                                      n_positive=np.einsum("i,ika->ka", counts.astype(np.float64),
                                                           self.positives).round().astype(np.int64))
-        precision, recall, _ = accumulate_matches(weighted, self.core)
+        precision, recall, _ = accumulate_matches(weighted, self.core, contiguous=False)
         return precision, recall
 
 

@@ -451,7 +451,7 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     return matched, extra
 
 
-def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backend=None):
+def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backend=None, contiguous=True):
     """pycocotools' accumulate(): precision (T,R,K,A,M), recall (T,K,A,M), scores (T,R,K,A,M)."""
     n_k = matched.n_positive.shape[0]
     T, R = len(params.iou_thresholds), len(params.recall_thresholds)
@@ -471,8 +471,9 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
                                         matched.score, max_dets, matched.n_positive, params.recall_thresholds,
                                         precision, recall, scores), zip(bounds[:-1], bounds[1:]))
     # pycocotools' (T, R, K, A, M) layout in memory too: a sum over the array then adds in its order
-    return (np.ascontiguousarray(precision.transpose(3, 4, 0, 1, 2)), np.ascontiguousarray(recall.transpose(3, 0, 1, 2)),
-            np.ascontiguousarray(scores.transpose(3, 4, 0, 1, 2)))
+    # (``contiguous=False``: transposed views, for callers that only index them)
+    views = precision.transpose(3, 4, 0, 1, 2), recall.transpose(3, 0, 1, 2), scores.transpose(3, 4, 0, 1, 2)
+    return tuple(np.ascontiguousarray(v) for v in views) if contiguous else views
 
 
 # --------------------------------------------------------------------------- summary
