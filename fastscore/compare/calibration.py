@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._config import map_threads, n_threads
+from .._state import Accumulator
 from .resampling import _kernel, check_seed, resampled_sums
 from .result import Comparison, MetricComparison, adjust_p_values, verdict
 from .scores import _percentile_interval, bootstrap_p_value, check_settings
@@ -124,6 +125,11 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
         replicates = _bin_replicates(per_model, n_bins, n_boot, seed, backend)
     else:
         replicates = _exact_replicates(per_model, n_bins, n_boot, seed, backend)
+    return _comparison(values, replicates, metrics, ci, margin, correction, method, {"mode": mode}, seed)
+
+
+def _comparison(values, replicates, metrics, ci, margin, correction, method, details, seed):
+    """The Comparison of the metrics from both models' values and their paired replicates."""
     deltas = {m: replicates[m][:, 1] - replicates[m][:, 0] for m in metrics}
     p_values, errors = zip(*(bootstrap_p_value(deltas[m][np.isfinite(deltas[m])], margin, False) for m in metrics))
     adjusted = adjust_p_values(p_values, correction or "none")
@@ -136,12 +142,16 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
                                      ci_low=low, ci_high=high, p_value=float(p), p_adjusted=float(p_adj),
                                      p_mc_se=float(se), test=f"paired Poisson bootstrap ({method})",
                                      verdict=verdict(cand - base, low, high, float(p_adj), 1 - ci, False, margin)))
+    n_boot = len(next(iter(replicates.values())))
     return Comparison(rows=tuple(rows), method=f"bootstrap ({method})", n_boot=n_boot, ci=ci, margin=margin,
-                      correction=correction or "none", seed=seed, resample="poisson", details={"mode": mode})
+                      correction=correction or "none", seed=seed, resample="poisson", details=details)
 
 
-def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
-    """Replicates (n_boot, 2) of every metric from the joint groups' sufficient statistics."""
+def group_statistics(per_model, n_bins, backend=None):
+    """The joint groups' sufficient statistics, additive across shards: for every key (baseline
+    bin, candidate bin, baseline outcome, candidate outcome) the count, the sums and the cross
+    products of x = (both confidences, both squared errors), and the number of examples to
+    which the two models give different values. Returns (keys present, count, sums, cross, differs)."""
     (_, bin_b, out_b, conf_b, err_b), (_, bin_c, out_c, conf_c, err_c) = per_model
     key = ((bin_b * n_bins + bin_c) * 2 + out_b.astype(np.int64)) * 2 + out_c.astype(np.int64)
     n_keys = 4 * n_bins * n_bins
@@ -153,8 +163,6 @@ def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
     else:
         groups, group_of = np.unique(key, return_inverse=True)
     g = len(groups)
-    # per group: the count, the sums and the cross products of x = (confidences, squared errors),
-    # summed per group and drawn jointly
     count, total_x, cross = np.zeros(g), np.zeros((g, 4)), np.zeros((g, 4, 4))
     _, moments = _MOMENTS.resolve(backend)
     pieces = [(np.zeros(g), np.zeros((g, 4)), np.zeros((g, 4, 4))) for _ in _row_chunks(len(group_of))]
@@ -167,6 +175,19 @@ def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
         total_x += s_part
         cross += x_part
     cross = np.triu(cross) + np.triu(cross, 1).transpose(0, 2, 1)
+    differs = np.bincount(group_of, ((conf_b != conf_c) | (err_b != err_c)).astype(np.float64), g)
+    return groups, count, total_x, cross, differs
+
+
+def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
+    """Replicates (n_boot, 2) of every metric from the joint groups' sufficient statistics."""
+    return replicates_from_groups(*group_statistics(per_model, n_bins, backend), n_bins, n_boot, seed)
+
+
+def replicates_from_groups(groups, count, total_x, cross, differs, n_bins, n_boot, seed):
+    """Poisson replicates (n_boot, 2) of every metric from the groups' statistics (see
+    ``group_statistics``): exact counts, CLT sums with each group's mean and covariance."""
+    g = len(groups)
     mean = total_x / count[:, None]
     cov = cross / count[:, None, None] - mean[:, :, None] * mean[:, None, :]
     # a square root of each covariance (eigenvalues clipped at 0: rounding can make them slightly negative)
@@ -178,9 +199,9 @@ def _bin_replicates(per_model, n_bins, n_boot, seed, backend=None):
     sums = drawn[..., None] * mean + np.sqrt(drawn)[..., None] * np.einsum("gij,bgj->bgi", root, noise)
     # groups where both models give every example the same confidence and error: the same sums
     # (exactly, not up to the rounding of the covariance's root), so identical models tie exactly
-    differs = np.bincount(group_of, ((conf_b != conf_c) | (err_b != err_c)).astype(np.float64), g) > 0
-    sums[:, ~differs, 1] = sums[:, ~differs, 0]
-    sums[:, ~differs, 3] = sums[:, ~differs, 2]
+    same = differs == 0
+    sums[:, same, 1] = sums[:, same, 0]
+    sums[:, same, 3] = sums[:, same, 2]
     group_bins = [(groups // (2 * 2)) // n_bins, (groups // (2 * 2)) % n_bins]
     group_out = [(groups // 2) % 2, groups % 2]
     total = drawn.sum(axis=1)
@@ -216,3 +237,90 @@ def _exact_replicates(per_model, n_bins, n_boot, seed, backend):
         for m, value in _metrics_from_bins(weight, ones, conf_sum, block[:, -1], total).items():
             out[m][:, model] = value
     return out
+
+
+class CalibrationComparison(Accumulator):
+    """``compare_calibration`` (method "bins") built shard by shard (accumulator protocol).
+
+    Each ``update(y_true, p_baseline, p_candidate)`` adds a batch of examples; the state is the
+    joint groups' sufficient statistics (``group_statistics``, additive) and both models'
+    binned calibration states, so shards merge (``fastscore.dask``) and ``compute()`` runs the
+    replicates on the merged statistics: the same comparison as one call on all examples, with
+    the same draws (sums added in another order round differently, which can rotate a group's
+    near-degenerate covariance root: the interval's ends then move by a small fraction of its
+    width, the law of the replicates being the same).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.compare.calibration import CalibrationComparison
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.random(4000)
+    >>> y = (rng.random(4000) < p).astype(int)
+    >>> acc = CalibrationComparison()
+    >>> for part in np.array_split(np.arange(4000), 4):
+    ...     acc.update(y[part], p[part], np.clip(1.5 * p[part] - 0.25, 0, 1)[()])
+    CalibrationComparison(...)
+    >>> acc.compute(n_boot=300)["ece"].verdict
+    'regression'
+    """
+
+    _params = ("n_bins", "mode", "closed")
+    _sums = ("count", "sums", "cross", "differs")
+
+    def __init__(self, *, n_bins=15, mode="binary", closed="left"):
+        if mode not in ("binary", "top-label"):
+            raise ValueError(f"mode must be 'binary' or 'top-label', got {mode!r}.")
+        if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or not 1 <= n_bins <= 200:
+            raise ValueError(f"n_bins must be an integer in [1, 200] for a comparison state, got {n_bins!r}.")
+        self.n_bins, self.mode, self.closed = int(n_bins), mode, closed
+        self.reset()
+
+    def _initial_state(self):
+        from ..calibration import BinnedCalibration
+
+        k = 4 * self.n_bins * self.n_bins
+        return {"count": np.zeros(k), "sums": np.zeros((k, 4)), "cross": np.zeros((k, 4, 4)), "differs": np.zeros(k),
+                "reports": tuple(BinnedCalibration(n_bins=self.n_bins, mode=self.mode, closed=self.closed)
+                                 for _ in range(2))}
+
+    def update(self, y_true, p_baseline, p_candidate, *, sample_weight=None):
+        """Add a batch of labelled examples scored by both models."""
+        if sample_weight is not None:
+            raise ValueError("a calibration comparison does not take sample weights.")
+        y = np.asarray(y_true)
+        pb, pc = np.asarray(p_baseline), np.asarray(p_candidate)
+        if pb.shape != pc.shape or pb.shape[:1] != y.shape[:1]:
+            raise ValueError(f"y_true {y.shape}, p_baseline {pb.shape} and p_candidate {pc.shape} must describe the "
+                             f"same examples.")
+        self.reports[0].update(y, pb)
+        self.reports[1].update(y, pc)
+        per_model = [_per_example(y, p, self.mode, self.n_bins, self.closed) for p in (pb, pc)]
+        groups, count, sums, cross, differs = group_statistics(per_model, self.n_bins)
+        self.count[groups] += count
+        self.sums[groups] += sums
+        self.cross[groups] += cross
+        self.differs[groups] += differs
+        return self
+
+    def merge(self, other):
+        """Add another shard's state (the same parameters) and return ``self``."""
+        super().merge(other)
+        self.reports[0].merge(other.reports[0])
+        self.reports[1].merge(other.reports[1])
+        return self
+
+    def compute(self, *, metrics=METRICS, n_boot=1000, ci=0.95, seed=0, margin=None, correction="holm"):
+        """The comparison of every example added so far (see ``compare_calibration``)."""
+        n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
+        metrics = tuple(metrics)
+        if not metrics or any(m not in METRICS for m in metrics):
+            raise ValueError(f"metrics must be among {METRICS}, got {list(metrics)}.")
+        present = np.flatnonzero(self.count > 0)
+        if present.size == 0:
+            raise ValueError("no example was added: call update(y_true, p_baseline, p_candidate) first.")
+        reports = [r.compute() for r in self.reports]
+        values = {m: (float(getattr(reports[0], m)), float(getattr(reports[1], m))) for m in metrics}
+        replicates = replicates_from_groups(present, self.count[present], self.sums[present], self.cross[present],
+                                            self.differs[present], self.n_bins, n_boot, check_seed(seed))
+        return _comparison(values, replicates, metrics, ci, margin, correction, "bins", {"mode": self.mode}, seed)

@@ -71,3 +71,26 @@ def test_bad_arguments(kwargs, match):
 def test_models_on_different_examples():
     with pytest.raises(ValueError, match="same examples"):
         compare_calibration([0, 1, 1], [0.2, 0.7, 0.9], [0.2, 0.7])
+
+
+def test_shards_merge_into_the_one_call_comparison():
+    import fastscore.dask
+    from fastscore.compare.calibration import CalibrationComparison
+
+    rng = np.random.default_rng(6)
+    y, pb, pc = _models(rng, 30000, noise_c=0.15)
+    whole = compare_calibration(y, pb, pc, n_boot=300, seed=4)
+    shards = [(y[i::4], pb[i::4], pc[i::4]) for i in range(4)]
+    merged = fastscore.dask.accumulate_shards(CalibrationComparison(), shards).compute(n_boot=300, seed=4)
+    for a, b in zip(whole.rows, merged.rows):
+        assert a.metric == b.metric and a.verdict == b.verdict
+        for field in ("baseline", "candidate"):
+            assert getattr(a, field) == pytest.approx(getattr(b, field), rel=1e-9, abs=1e-12), (a.metric, field)
+        # the same draws; sums added in another order can rotate a group's near-degenerate covariance
+        # root, so the interval's ends agree to a small fraction of its width, not to the bit
+        width = a.ci_high - a.ci_low
+        assert abs(a.ci_low - b.ci_low) < 0.01 * width and abs(a.ci_high - b.ci_high) < 0.01 * width, a.metric
+    with pytest.raises(ValueError, match="different n_bins"):
+        CalibrationComparison(n_bins=10).merge(CalibrationComparison(n_bins=15))
+    with pytest.raises(ValueError, match="no example"):
+        CalibrationComparison().compute()
