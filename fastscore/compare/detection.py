@@ -59,12 +59,34 @@ class _Matched:
             np.add.at(self.positives[:, :, a], (image_of[counted], k_of[counted]), 1.0)
         # detections come image by image: each image's block, for repeating it
         self.det_image = np.searchsorted(self.image_ids, self.matched.image_id)
+        # image multiplicities as detection weights are exact unless two detections of one image
+        # and category tie in score (their copies would interleave): then the blocks are repeated
+        m = self.matched
+        by = np.lexsort((m.score, m.category_index, self.det_image))
+        same = ((np.diff(self.det_image[by]) == 0) & (np.diff(m.category_index[by]) == 0)
+                & (np.diff(m.score[by]) == 0))
+        self.weighted = not same.any()
+        if self.weighted:  # sorted once: the kernel then skips its sort on every replicate
+            from ..detection.coco import accumulation_order
+
+            self.sorted_order = accumulation_order(m, len(self.core.category_ids) if self.core.use_categories else 1,
+                                                   by_score=True)
         self.block_start = np.searchsorted(self.det_image, np.arange(n_img))
         self.block_end = np.searchsorted(self.det_image, np.arange(n_img), side="right")
 
     def replicate(self, counts):
         """precision (T, R, K, A, M) and recall of the data set with image i repeated counts[i] times."""
+        import dataclasses
+
         from ..detection.coco import MatchedDetections, accumulate_matches
+
+        positives = np.einsum("i,ika->ka", counts.astype(np.float64), self.positives).round().astype(np.int64)
+        if self.weighted:
+            weighted = dataclasses.replace(self.matched, n_positive=positives)
+            precision, recall, _ = accumulate_matches(weighted, self.core, contiguous=False,
+                                                      weights=counts[self.det_image].astype(np.float64),
+                                                      sorted_order=self.sorted_order)
+            return precision, recall
 
         lengths = (self.block_end - self.block_start) * counts
         total = int(lengths.sum())
@@ -76,8 +98,7 @@ class _Matched:
         m = self.matched
         weighted = MatchedDetections(image_id=m.image_id[index], category_index=m.category_index[index],
                                      rank=m.rank[index], score=m.score[index], codes=m.codes[index],
-                                     n_positive=np.einsum("i,ika->ka", counts.astype(np.float64),
-                                                          self.positives).round().astype(np.int64))
+                                     n_positive=positives)
         precision, recall, _ = accumulate_matches(weighted, self.core, contiguous=False)
         return precision, recall
 

@@ -72,6 +72,28 @@ def test_a_replicate_is_pycocotools_on_the_repeated_images(two_models):
     assert [r.metric for r in result.rows[:3]] == ["AP", "AP50", "AP75"] and result.rows[12].metric.startswith("AP[")
 
 
+def test_weighted_accumulation_without_ties_equals_the_repeated_images():
+    dataset, base = coco_synth.make_coco(22, n_images=10, crowd_rate=0.15, score_decimals=12, exact_ties=False)
+    rng = np.random.default_rng(1)
+    cand = [dict(r, score=r["score"] * float(rng.uniform(0.3, 1.0))) for r in base]
+    from fastscore.compare.detection import _Matched
+    from fastscore.compat.pycocotools import COCO
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+    assert _Matched(gt, copy.deepcopy(base), "bbox", None, None).weighted  # full-precision scores: no ties
+    result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=5, per_class=False)
+    image_ids = sorted(img["id"] for img in dataset["images"])
+    draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(5))).multinomial(
+        len(image_ids), np.full(len(image_ids), 1 / len(image_ids)), size=100)
+    for b in (0, 3, 9):
+        for side, results in enumerate((base, cand)):
+            repeated = _repeated(dataset, results, draws[b], image_ids)
+            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+
+
 def test_identical_models_and_a_clear_regression(two_models):
     dataset, base, cand = two_models
     from fastscore.compat.pycocotools import COCO
