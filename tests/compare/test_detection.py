@@ -107,3 +107,24 @@ def test_identical_models_and_a_clear_regression(two_models):
     empty = [dict(r, category_id=r["category_id"]) for r in base[:1]]
     with pytest.raises(ValueError, match="n_boot"):
         compare_detections(gt, copy.deepcopy(base), empty, n_boot=5)
+
+
+def test_weighted_accumulation_equal_on_every_backend(two_models):
+    import fastscore
+    from fastscore.compare.detection import _Matched
+    from fastscore.compat.pycocotools import COCO
+    from fastscore.detection.coco import accumulate_matches
+
+    dataset, base, _ = two_models
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+    m = _Matched(gt, copy.deepcopy(base), "bbox", None, None)
+    weights = np.random.default_rng(0).integers(0, 4, len(m.matched.rank)).astype(float)
+    outs = []
+    for backend in ("cython", "numba", "reference"):
+        with fastscore.config(backend=backend):
+            outs.append(accumulate_matches(m.matched, m.core, weights=weights))
+    for other in outs[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(outs[0], other))
