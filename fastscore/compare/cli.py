@@ -91,7 +91,7 @@ def _cmd_scores(args) -> int:
     ids = None if base_ids is None else (base_ids, cand_ids)
     result = compare_scores(base, cand, ids=ids, method=args.method, n_boot=args.n_boot, ci=args.ci, seed=args.seed,
                             margin=args.margin, correction=args.correction, higher_is_better=not args.lower_is_better,
-                            name=args.name)
+                            name=args.name, allow_missing=args.allow_missing)
     return _finish(result, args)
 
 
@@ -165,6 +165,9 @@ def add_parser(commands):
     scores.add_argument("--method", choices=["auto", "bootstrap", "permutation", "mcnemar"], default="auto")
     scores.add_argument("--lower-is-better", action="store_true", help="the score is an error or a loss")
     scores.add_argument("--name", default="score", help="the metric's name in the table")
+    scores.add_argument("--allow-missing", choices=["drop", "zero"], default=None,
+                        help="with --id-column: compare on the shared examples (drop), or count a missing score "
+                             "as 0 (zero); by default examples scored by one model only are an error")
     _shared(scores, 9999)
     scores.set_defaults(run=_cmd_scores)
     calibration = kinds.add_parser("calibration", help="calibration of two models' probabilities (.npz)")

@@ -31,9 +31,13 @@ def check_settings(n_boot, ci, margin, correction="holm"):
     return int(n_boot), float(ci), None if margin is None else float(margin)
 
 
-def align(baseline, candidate, ids, name: str = "scores"):
+def align(baseline, candidate, ids, name: str = "scores", allow_missing=None):
     """(baseline, candidate) as float arrays in one order: by position, or by ids, given as one
-    array for both or as (baseline_ids, candidate_ids)."""
+    array for both or as (baseline_ids, candidate_ids). An example scored by one model only is an
+    error, unless ``allow_missing`` is "drop" (compare on the shared examples) or "zero" (the
+    missing score counts as 0, e.g. a failed generation)."""
+    if allow_missing not in (None, "drop", "zero"):
+        raise ValueError(f"allow_missing must be None, 'drop' or 'zero', got {allow_missing!r}.")
     b = as_real_array(baseline, f"baseline {name}").reshape(-1)
     c = as_real_array(candidate, f"candidate {name}").reshape(-1)
     if ids is None:
@@ -51,10 +55,17 @@ def align(baseline, candidate, ids, name: str = "scores"):
         if np.unique(ident).size != ident.size:
             raise ValueError(f"{label} ids are not unique; each example needs one id.")
     only_b, only_c = np.setdiff1d(b_ids, c_ids), np.setdiff1d(c_ids, b_ids)
-    if only_b.size or only_c.size:
+    if (only_b.size or only_c.size) and allow_missing is None:
         raise ValueError(f"the two models were scored on different examples: {only_b.size} id(s) only in the "
                          f"baseline (first: {only_b[:5].tolist()}), {only_c.size} only in the candidate (first: "
-                         f"{only_c[:5].tolist()}); compare them on the same eval set.")
+                         f"{only_c[:5].tolist()}); compare them on the same eval set, or pass allow_missing='drop' "
+                         f"(the shared examples) or 'zero' (a missing score counts 0).")
+    if allow_missing == "drop":
+        keep_b, keep_c = np.isin(b_ids, c_ids), np.isin(c_ids, b_ids)
+        b, b_ids, c, c_ids = b[keep_b], b_ids[keep_b], c[keep_c], c_ids[keep_c]
+    elif allow_missing == "zero" and (only_b.size or only_c.size):
+        b, b_ids = np.concatenate([b, np.zeros(only_c.size)]), np.concatenate([b_ids, only_c])
+        c, c_ids = np.concatenate([c, np.zeros(only_b.size)]), np.concatenate([c_ids, only_b])
     order_b, order_c = np.argsort(b_ids, kind="stable"), np.argsort(c_ids, kind="stable")
     return b[order_b], c[order_c]
 
@@ -154,7 +165,7 @@ def mcnemar_p_value(b: np.ndarray, c: np.ndarray) -> float:
 def compare_scores(baseline, candidate, *, ids=None, statistic="mean", method="auto", n_boot=9999, ci=0.95,
                    seed=0, resample="multinomial", cluster=None, margin=None, correction="holm",
                    higher_is_better=True, name="score", resample_indices=None, ci_method="percentile",
-                   backend=None) -> Comparison:
+                   allow_missing=None, backend=None) -> Comparison:
     """Is the candidate's mean score different from (or worse than) the baseline's, on the same examples?
 
     Parameters
@@ -163,7 +174,8 @@ def compare_scores(baseline, candidate, *, ids=None, statistic="mean", method="a
         Per-example scores of the two models (any float metric, or 0/1 correctness).
     ids : array-like or (array-like, array-like), optional
         Example ids (shared, or one array per model) to align the two; an example scored by one
-        model only is an error that says how many and which.
+        model only is an error that says how many and which, unless ``allow_missing`` is
+        "drop" (compare on the shared examples) or "zero" (a missing score counts as 0).
     statistic : "mean"
         The compared statistic (the mean over examples; other statistics are not offered yet).
     method : {"auto", "bootstrap", "permutation", "mcnemar"}
@@ -222,7 +234,7 @@ def compare_scores(baseline, candidate, *, ids=None, statistic="mean", method="a
         raise ValueError(f"statistic must be 'mean' (the mean score over examples), got {statistic!r}.")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-    b, c = align(baseline, candidate, ids)
+    b, c = align(baseline, candidate, ids, allow_missing=allow_missing)
     if b.size == 0:
         raise ValueError("no examples to compare: the scores are empty.")
     for label, arr in (("baseline", b), ("candidate", c)):

@@ -45,6 +45,12 @@ def test_scores_from_csv_aligned_by_id(tmp_path, capsys):
     assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "c.csv"), "--column", "acc",
                  "--id-column", "id"]) == 2
     assert "200 id(s) only in the baseline" in capsys.readouterr().err
+    assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "c.csv"), "--column", "acc",
+                 "--id-column", "id", "--allow-missing", "drop"]) == 2  # nothing shared
+    assert "empty" in capsys.readouterr().err
+    assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "c.csv"), "--column", "acc",
+                 "--id-column", "id", "--allow-missing", "zero", "--n-boot", "199"]) in (0, 1)
+    assert "score" in capsys.readouterr().out
     assert main(["compare", "scores", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 2
     assert "pick the score with --column" in capsys.readouterr().err
 

@@ -130,6 +130,11 @@ def test_ids_align_and_name_the_missing_examples():
     assert aligned["score"].delta == 0
     with pytest.raises(ValueError, match="1 id\\(s\\) only in the baseline \\(first: \\['c'\\]\\)"):
         compare_scores(b, c, ids=(["a", "b", "c"], ["a", "b", "d"]))
+    ids = (["a", "b", "c"], ["a", "b", "d"])
+    dropped = compare_scores(b, c, ids=ids, allow_missing="drop", method="permutation", n_boot=199)["score"]
+    assert (dropped.baseline, dropped.candidate) == (np.mean([0.1, 0.5]), np.mean([0.9, 0.1]))
+    zero = compare_scores(b, c, ids=ids, allow_missing="zero", method="permutation", n_boot=199)["score"]
+    assert zero.baseline == np.mean([0.1, 0.5, 0.9, 0.0]) and zero.candidate == np.mean([0.9, 0.1, 0.0, 0.5])
 
 
 @pytest.mark.parametrize("kwargs, match", [
