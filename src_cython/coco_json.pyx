@@ -1039,6 +1039,24 @@ cdef Py_ssize_t plain_integer(Scan *scan, Py_ssize_t i, int64_t *value) noexcept
     return end
 
 
+cdef Py_ssize_t integer_pair_end(Scan *scan, Py_ssize_t j, int64_t *first, int64_t *second) noexcept nogil:
+    """An array of exactly two integer literals at j, [a, b]: into first and second; the position
+    past its ']', or -1 if the value is anything else."""
+    if scan.buf[j] != 91:
+        return -1
+    j = plain_integer(scan, skip_space(scan.buf, j + 1), first)
+    if j < 0:
+        return -1
+    j = skip_space(scan.buf, j)
+    if scan.buf[j] != 44:
+        return -1
+    j = plain_integer(scan, skip_space(scan.buf, j + 1), second)
+    if j < 0:
+        return -1
+    j = skip_space(scan.buf, j)
+    return j + 1 if scan.buf[j] == 93 else -1
+
+
 def rle_objects(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1] starts):
     """Spans holding an RLE object {"size": [h, w], "counts": "..."} (other keys skipped) with a
     compressed string: (heights, widths, strings), the strings as bytes (JSON's escapes of
@@ -1073,26 +1091,11 @@ def rle_objects(const unsigned char[::1] buf, Py_ssize_t n, const int64_t[::1] s
             j = skip_space(scan.buf, key_end)
             j = skip_space(scan.buf, j + 1)  # past ':'
             if key_end - i == 6 and memcmp(&buf[i + 1], b"size", 4) == 0:
-                if buf[j] != 91:
-                    good = False
-                    break
-                j = plain_integer(&scan, skip_space(scan.buf, j + 1), &h)
+                j = integer_pair_end(&scan, j, &h, &w)
                 if j < 0:
                     good = False
                     break
-                j = skip_space(scan.buf, j)
-                if buf[j] != 44:
-                    good = False
-                    break
-                j = plain_integer(&scan, skip_space(scan.buf, j + 1), &w)
-                if j < 0:
-                    good = False
-                    break
-                j = skip_space(scan.buf, j)
-                if buf[j] != 93:
-                    good = False
-                    break
-                i = j + 1
+                i = j
                 has_size = True
             elif key_end - i == 8 and memcmp(&buf[i + 1], b"counts", 6) == 0:
                 if buf[j] != 34:

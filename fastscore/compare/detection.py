@@ -44,7 +44,7 @@ class _Matched:
         self.core = ev._core
         self.matched = ev._matched
         gt_table = gt.table("gt")
-        _, info = ev._match(self.core)
+        info = ev._match_info
         self.image_ids = self.core.image_ids
         # the positives of every image, category and area range (to weight by image)
         rows = info["gt_index"]

@@ -30,6 +30,16 @@ def _pycocotools_stats(dataset, results):
     return np.asarray(ev.stats)
 
 
+def _fastscore_coco(dataset):
+    from fastscore.compat.pycocotools import COCO
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = copy.deepcopy(dataset)
+        gt.createIndex()
+    return gt
+
+
 def _repeated(dataset, results, counts, image_ids):
     """The data set with image i repeated counts[i] times (ids orig * 1000 + copy, keeping the order)."""
     weight = dict(zip(image_ids, counts))
@@ -52,12 +62,7 @@ def two_models():
 
 def test_a_replicate_is_pycocotools_on_the_repeated_images(two_models):
     dataset, base, cand = two_models
-    with contextlib.redirect_stdout(io.StringIO()):
-        from fastscore.compat.pycocotools import COCO
-
-        gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
+    gt = _fastscore_coco(dataset)
     result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=3)
     image_ids = sorted(img["id"] for img in dataset["images"])
     draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(3))).multinomial(
@@ -77,12 +82,7 @@ def test_weighted_accumulation_without_ties_equals_the_repeated_images():
     rng = np.random.default_rng(1)
     cand = [dict(r, score=r["score"] * float(rng.uniform(0.3, 1.0))) for r in base]
     from fastscore.compare.detection import _Matched
-    from fastscore.compat.pycocotools import COCO
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
+    gt = _fastscore_coco(dataset)
     assert _Matched(gt, copy.deepcopy(base), "bbox", None, None).weighted  # full-precision scores: no ties
     result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=5, per_class=False)
     image_ids = sorted(img["id"] for img in dataset["images"])
@@ -96,12 +96,7 @@ def test_weighted_accumulation_without_ties_equals_the_repeated_images():
 
 def test_identical_models_and_a_clear_regression(two_models):
     dataset, base, cand = two_models
-    from fastscore.compat.pycocotools import COCO
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
+    gt = _fastscore_coco(dataset)
     same = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(base), n_boot=100, per_class=False)
     assert all(r.delta == 0 and r.p_value == 1 and r.verdict == "no significant change" for r in same.rows)
     empty = [dict(r, category_id=r["category_id"]) for r in base[:1]]
@@ -112,14 +107,10 @@ def test_identical_models_and_a_clear_regression(two_models):
 def test_weighted_accumulation_equal_on_every_backend(two_models):
     import fastscore
     from fastscore.compare.detection import _Matched
-    from fastscore.compat.pycocotools import COCO
     from fastscore.detection.coco import accumulate_matches
 
     dataset, base, _ = two_models
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = copy.deepcopy(dataset)
-        gt.createIndex()
+    gt = _fastscore_coco(dataset)
     m = _Matched(gt, copy.deepcopy(base), "bbox", None, None)
     weights = np.random.default_rng(0).integers(0, 4, len(m.matched.rank)).astype(float)
     outs = []

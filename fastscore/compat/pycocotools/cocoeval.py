@@ -136,6 +136,7 @@ class COCOeval:
         self.cocoGt = cocoGt
         self.cocoDt = cocoDt
         self._matched = None  # the fast evaluate()'s matches
+        self._match_info = None  # and their sorted ground truth (match_detections' extra)
         self._core = None
         self._eval_imgs = None  # evalImgs, built on first read or set by a subclass
         self._eval_imgs_given = False
@@ -372,7 +373,7 @@ class COCOeval:
         self.params = p
         core = p._to_core()
         check_ground_truth_ids(self.cocoGt.table("gt"))
-        self._matched, _ = self._match(core)
+        self._matched, self._match_info = self._match(core)
         self._core = core
         self._eval_imgs, self._eval_imgs_given = None, False
         self._ious = self._gts_value = self._dts_value = None
