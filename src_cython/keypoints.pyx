@@ -11,6 +11,7 @@ when none is visible); the caller replaces them by ``exp(-e)``;
 The reference implementations are in ``fastscore/detection/_reference.py``.
 """
 from libc.stdint cimport int64_t
+from numpy_sums cimport pairwise_sum
 
 # np.spacing(1): pycocotools adds it to the ground truth's area
 cdef double EPSILON = 2.220446049250313e-16
@@ -84,45 +85,6 @@ def oks_exponents(const int64_t[::1] groups, const int64_t[::1] gt_lo, const int
                             dy = max(0.0, y0 - yd) + max(0.0, yd - y1)
                             out[p] = (dx * dx + dy * dy) / variances[i] / scale / 2
                             p += 1
-
-
-cdef double pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
-    """NumPy's pairwise summation of a contiguous float64 array (np.sum's order)."""
-    cdef double r0, r1, r2, r3, r4, r5, r6, r7, res
-    cdef Py_ssize_t i, half
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += a[i]
-        return res
-    if n <= 128:
-        r0 = a[0]
-        r1 = a[1]
-        r2 = a[2]
-        r3 = a[3]
-        r4 = a[4]
-        r5 = a[5]
-        r6 = a[6]
-        r7 = a[7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[i]
-            i += 1
-        return res
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(a, half) + pairwise_sum(a + half, n - half)
 
 
 def oks_means(const int64_t[::1] groups, const int64_t[::1] gt_lo, const int64_t[::1] gt_hi,

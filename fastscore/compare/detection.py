@@ -15,6 +15,7 @@ import io
 
 import numpy as np
 
+from .._config import Kernel, map_threads
 from .result import Comparison, MetricComparison, adjust_p_values, verdict
 from .resampling import check_seed
 from .scores import _percentile_interval, bootstrap_p_value, check_settings
@@ -57,60 +58,175 @@ class _Matched:
         for a, (lo, hi) in enumerate(self.core.area_ranges):
             counted = regular & (area >= lo) & (area <= hi)
             np.add.at(self.positives[:, :, a], (image_of[counted], k_of[counted]), 1.0)
-        # detections come image by image: each image's block, for repeating it
         self.det_image = np.searchsorted(self.image_ids, self.matched.image_id)
-        # image multiplicities as detection weights are exact unless two detections of one image
-        # and category tie in score (their copies would interleave): then the blocks are repeated
-        m = self.matched
-        by = np.lexsort((m.score, m.category_index, self.det_image))
-        same = ((np.diff(self.det_image[by]) == 0) & (np.diff(m.category_index[by]) == 0)
-                & (np.diff(m.score[by]) == 0))
-        self.weighted = not same.any()
-        if self.weighted:  # sorted once: the kernel then skips its sort on every replicate
-            from ..detection.coco import accumulation_order
+        from ..detection.coco import accumulation_order
 
-            self.sorted_order = accumulation_order(m, len(self.core.category_ids) if self.core.use_categories else 1,
-                                                   by_score=True)
-        self.block_start = np.searchsorted(self.det_image, np.arange(n_img))
-        self.block_end = np.searchsorted(self.det_image, np.arange(n_img), side="right")
+        # by category, then descending score (stable): pycocotools' accumulation order
+        self.sorted_order = accumulation_order(self.matched, self.matched.n_positive.shape[0], by_score=True)
 
-    def replicate(self, counts):
-        """precision (T, R, K, A, M) and recall of the data set with image i repeated counts[i] times."""
-        import dataclasses
-
-        from ..detection.coco import MatchedDetections, accumulate_matches
-
-        positives = np.einsum("i,ika->ka", counts.astype(np.float64), self.positives).round().astype(np.int64)
-        if self.weighted:
-            weighted = dataclasses.replace(self.matched, n_positive=positives)
-            precision, recall, _ = accumulate_matches(weighted, self.core, contiguous=False,
-                                                      weights=counts[self.det_image].astype(np.float64),
-                                                      sorted_order=self.sorted_order)
-            return precision, recall
-
-        lengths = (self.block_end - self.block_start) * counts
-        total = int(lengths.sum())
-        out_start = np.zeros(len(lengths), np.int64)
-        np.cumsum(lengths[:-1], out=out_start[1:])
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        block_len = (self.block_end - self.block_start)[owner]
-        index = self.block_start[owner] + (np.arange(total) - out_start[owner]) % np.maximum(block_len, 1)
-        m = self.matched
-        weighted = MatchedDetections(image_id=m.image_id[index], category_index=m.category_index[index],
-                                     rank=m.rank[index], score=m.score[index], codes=m.codes[index],
-                                     n_positive=positives)
-        precision, recall, _ = accumulate_matches(weighted, self.core, contiguous=False)
-        return precision, recall
+    def plan(self, kind, per_class):
+        """The kernel's streams (:class:`_ReplicatePlan`), or None where the kernel does not apply."""
+        return _ReplicatePlan.build(self, kind, per_class)
 
 
-def _per_class_ap(precision):
-    """AP per category (mean of the valid precision at area "all" and the largest maxDets); NaN where
-    a category has no positive."""
+TRUE_POSITIVE, IGNORED = 1, 0
+
+
+class _ReplicatePlan:
+    """One model's detections as the replicate kernel reads them (``src_cython/coco_replicates.pyx``).
+
+    Streams of (area range, maxDets, category) in accumulation order for the
+    precision curves the summary reads (and per-class AP); true positives only
+    for the (area, maxDets) pairs of which the summary reads only the recall.
+    """
+
+    @classmethod
+    def build(cls, model, kind, per_class):
+        from ..detection.coco import _SUMMARY_SPECS
+
+        core, matched = model.core, model.matched
+        iou_thrs = np.asarray(core.iou_thresholds)
+        max_dets = list(core.max_detections)
+        T, A, M = len(iou_thrs), len(core.area_ranges), len(max_dets)
+        n_k = matched.n_positive.shape[0]
+        if T > 32:  # the masks hold one bit per threshold
+            return None
+        specs = []  # (kind: 1 AP / 0 AR / -1 nothing, (area, maxDets), thresholds)
+        for ap, iou_thr, area, md in _SUMMARY_SPECS[kind]:
+            md = max_dets[int(md)] if isinstance(md, str) else md
+            aind = [j for j, label in enumerate(core.area_labels) if label == area]
+            mind = [j for j, m in enumerate(max_dets) if m == md]
+            if len(aind) > 1 or len(mind) > 1:
+                return None  # pycocotools would pair the lists up; left to the reference
+            thresholds = np.arange(T) if iou_thr is None else np.where(iou_thr == iou_thrs)[0]
+            specs.append((ap if aind and mind else -1, (aind[0], mind[0]) if aind and mind else None, thresholds))
+        curves = list(dict.fromkeys([pair for k, pair, _ in specs if k == 1]))
+        per_class_pair = (0, M - 1)
+        if per_class and per_class_pair not in curves:
+            curves.append(per_class_pair)
+        recall_only = list(dict.fromkeys([pair for k, pair, _ in specs if k == 0 and pair not in curves]))
+        combos = curves + recall_only
+
+        order, cat_start = model.sorted_order
+        category = np.repeat(np.arange(n_k), np.diff(cat_start))
+        image = model.det_image[order].astype(np.int32)
+        rank = matched.rank[order]
+        score = matched.score[order]
+        bits = np.left_shift(np.uint32(1), np.arange(T, dtype=np.uint32))
+        codes = matched.codes[order]
+        tp_mask = np.stack([(codes[:, :, a] == TRUE_POSITIVE).astype(np.uint32) @ bits for a in range(A)], 1)
+        ign_mask = np.stack([(codes[:, :, a] == IGNORED).astype(np.uint32) @ bits for a in range(A)], 1)
+        all_thresholds = np.uint32((1 << T) - 1)
+
+        def starts(selected):
+            """Offsets of each category's entries in ``selected`` (category-sorted positions)."""
+            return np.searchsorted(category[selected], np.arange(n_k + 1)).astype(np.int64)
+
+        plan = cls()
+        streams, curve_start, heads, head_of = [], [0], [], {}
+        for a, m in curves:
+            kept = np.flatnonzero((rank < max_dets[m]) & (ign_mask[:, a] != all_thresholds))
+            k_s, img_s, score_s = category[kept], image[kept], score[kept]
+            # a tie block: consecutive detections of one image, category and score
+            new_block = np.ones(len(kept), bool)
+            new_block[1:] = (k_s[1:] != k_s[:-1]) | (img_s[1:] != img_s[:-1]) | (score_s[1:] != score_s[:-1])
+            block_at = np.flatnonzero(new_block)
+            run = np.zeros(len(kept), np.int32)
+            run[block_at] = np.diff(np.append(block_at, len(kept)))
+            curve_start.extend((starts(kept)[1:] + curve_start[-1]).tolist())
+            streams.append((img_s, tp_mask[kept, a].astype(np.uint64) | (ign_mask[kept, a].astype(np.uint64) << 32),
+                            run))
+            if m not in head_of:
+                in_head = np.flatnonzero(rank < max_dets[m])
+                head_of[m] = len(heads)
+                heads.append((image[in_head], starts(in_head)))
+        plan.curve_area = np.array([a for a, _ in curves], np.int64)
+        plan.curve_head = np.array([head_of[m] for _, m in curves], np.int64)
+        plan.curve_start = np.array(curve_start, np.int64)
+        runs = np.concatenate([x[2] for x in streams]) if streams else np.zeros(0, np.int32)
+        plan.curve_tied = np.array([(runs[lo:hi] > 1).any() for lo, hi in zip(curve_start[:-1], curve_start[1:])],
+                                   np.uint8)
+        plan.e_image, plan.e_bits, plan.e_run = (
+            np.ascontiguousarray(np.concatenate([x[i] for x in streams]) if streams else np.zeros(0, dt))
+            for i, dt in enumerate((np.int32, np.uint64, np.int32)))
+        head_start = [0]
+        for _, offsets in heads:
+            head_start.extend((offsets[1:] + head_start[-1]).tolist())
+        plan.head_start = np.array(head_start, np.int64)
+        plan.h_image = np.ascontiguousarray(np.concatenate([h[0] for h in heads]) if heads else np.zeros(0, np.int32))
+        recall_parts, recall_start = [], [0]
+        for a, m in recall_only:
+            kept = np.flatnonzero((rank < max_dets[m]) & (tp_mask[:, a] != 0))
+            recall_parts.append((image[kept], tp_mask[kept, a]))
+            recall_start.extend((starts(kept)[1:] + recall_start[-1]).tolist())
+        plan.recall_area = np.array([a for a, _ in recall_only], np.int64)
+        plan.recall_start = np.array(recall_start, np.int64)
+        plan.r_image = np.ascontiguousarray(np.concatenate([x[0] for x in recall_parts]) if recall_parts
+                                            else np.zeros(0, np.int32))
+        plan.r_tp = np.ascontiguousarray(np.concatenate([x[1] for x in recall_parts]) if recall_parts
+                                         else np.zeros(0, np.uint32))
+        img, k, a = np.nonzero(model.positives)
+        plan.pos_image = img.astype(np.int32)
+        plan.pos_cell = (k * A + a).astype(np.int64)
+        plan.pos_count = np.ascontiguousarray(model.positives[img, k, a], dtype=np.float64)
+        plan.spec_kind = np.array([k for k, _, _ in specs], np.int64)
+        plan.spec_combo = np.array([combos.index(pair) if pair is not None else -1 for _, pair, _ in specs], np.int64)
+        plan.spec_t_start = np.cumsum([0] + [len(t) for _, _, t in specs]).astype(np.int64)
+        plan.spec_t = np.concatenate([t for _, _, t in specs]).astype(np.int64)
+        plan.per_class_curve = curves.index(per_class_pair) if per_class else -1
+        plan.shape = (n_k, A, T)
+        plan.rec_thrs = np.ascontiguousarray(core.recall_thresholds, dtype=np.float64)
+        plan.n_out = len(specs) + (n_k if per_class else 0)
+        return plan
+
+    def arguments(self):
+        n_k, A, T = self.shape
+        return (n_k, A, T, self.rec_thrs, self.curve_area, self.curve_head, self.curve_start, self.e_image, self.e_bits,
+                self.e_run, self.curve_tied, self.head_start, self.h_image, self.recall_area, self.recall_start,
+                self.r_image, self.r_tp, self.pos_image, self.pos_cell, self.pos_count, self.spec_kind,
+                self.spec_combo, self.spec_t_start, self.spec_t, self.per_class_curve)
+
+
+def per_class_ap(precision):
+    """AP per category as detectron2 reports it: np.mean of the valid (> -1) precision at area
+    "all" and the largest maxDets, NaN where a category has no positive."""
     p = precision[:, :, :, 0, -1]
-    valid = p > -1
-    count = valid.sum(axis=(0, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, np.where(valid, p, 0).sum(axis=(0, 1)) / np.maximum(count, 1), np.nan)
+    out = np.full(p.shape[2], np.nan)
+    for k in range(p.shape[2]):
+        valid = p[:, :, k][p[:, :, k] > -1]
+        if valid.size:
+            out[k] = np.mean(valid)
+    return out
+
+
+_REPLICATES = Kernel("COCO replicates", {"cython": "fastscore._cy.coco_replicates:coco_replicate_stats",
+                                          "reference": "fastscore.compare._reference:coco_replicate_stats"})
+REPLICATE_BLOCK = 256  # replicates drawn at a time (their counts: REPLICATE_BLOCK x images int32)
+
+
+def _replicates(models, iou_type, per_class, n_img, n_boot, seed):
+    """(2, n_boot, stats [+ per-class AP]): the two models on the same multinomial image draws."""
+    from ._reference import repeated_images_stats
+
+    kind = "keypoints" if iou_type == "keypoints" else "bbox"
+    plans = [m.plan(kind, per_class) for m in models]
+    n_out = len(models[0].stats) + (models[0].matched.n_positive.shape[0] if per_class else 0)
+    out = np.empty((2, n_boot, n_out))
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
+    _, kernel = _REPLICATES.resolve()
+    for first in range(0, n_boot, REPLICATE_BLOCK):
+        size = min(REPLICATE_BLOCK, n_boot - first)
+        counts = rng.multinomial(n_img, np.full(n_img, 1.0 / n_img), size=size).astype(np.int32)
+        for side, (model, plan) in enumerate(zip(models, plans)):
+            if plan is None:  # settings the kernel does not take: the repeated images themselves
+                for b in range(size):
+                    out[side, first + b] = repeated_images_stats(model, counts[b], iou_type, per_class)
+        # chunks of replicates (both models) on the thread pool
+        chunks = [(side, lo, min(lo + 8, size)) for side in range(2) if plans[side] is not None
+                  for lo in range(0, size, 8)]
+        map_threads(lambda job: kernel(counts[job[1]:job[2]], *plans[job[0]].arguments(),
+                                       out[job[0], first + job[1]:first + job[2]]), chunks)
+    return out
 
 
 def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000, ci=0.95, seed=0, margin=None,
@@ -164,25 +280,14 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
     n_img = len(models[0].image_ids)
     names = list(STAT_NAMES[:len(models[0].stats)]) if iou_type != "keypoints" else \
         ["AP", "AP50", "AP75", "AP_medium", "AP_large", "AR", "AR50", "AR75", "AR_medium", "AR_large"]
-    from ..detection.coco import summarize
-
     values = [list(m.stats) for m in models]
     cat_names = []
     if per_class:
         cats = gt.loadCats(list(models[0].core.category_ids)) if models[0].core.use_categories else []
         cat_names = [f"AP[{c.get('name', c['id'])}]" for c in cats]
         for v, m in zip(values, models):
-            v.extend(_per_class_ap(m.precision).tolist())
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
-    replicates = np.empty((2, n_boot, len(names) + len(cat_names)))
-    kind = "keypoints" if iou_type == "keypoints" else "bbox"
-    for b, counts in enumerate(rng.multinomial(n_img, np.full(n_img, 1.0 / n_img), size=n_boot)):
-        for side, m in enumerate(models):
-            precision, recall = m.replicate(counts)
-            stats, _ = summarize(precision, recall, m.core, iou_type=kind)
-            replicates[side, b, :len(names)] = stats
-            if per_class:
-                replicates[side, b, len(names):] = _per_class_ap(precision)
+            v.extend(per_class_ap(m.precision).tolist())
+    replicates = _replicates(models, iou_type, per_class and bool(cat_names), n_img, n_boot, seed)
     rows, undefined, p_values, errors = [], {}, [], []
     all_names = names + cat_names
     intervals = []

@@ -16,6 +16,10 @@ _spec = importlib.util.spec_from_file_location(
     "coco_synth", pathlib.Path(__file__).parents[1] / "detection" / "coco_synth.py")
 coco_synth = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(coco_synth)
+_spec = importlib.util.spec_from_file_location(
+    "instances_synth", pathlib.Path(__file__).parents[1] / "detection" / "instances_synth.py")
+instances_synth = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(instances_synth)
 
 
 def _pycocotools_stats(dataset, results):
@@ -77,13 +81,13 @@ def test_a_replicate_is_pycocotools_on_the_repeated_images(two_models):
     assert [r.metric for r in result.rows[:3]] == ["AP", "AP50", "AP75"] and result.rows[12].metric.startswith("AP[")
 
 
-def test_weighted_accumulation_without_ties_equals_the_repeated_images():
+def test_replicates_without_ties_equal_the_repeated_images():
     dataset, base = coco_synth.make_coco(22, n_images=10, crowd_rate=0.15, score_decimals=12, exact_ties=False)
     rng = np.random.default_rng(1)
     cand = [dict(r, score=r["score"] * float(rng.uniform(0.3, 1.0))) for r in base]
     from fastscore.compare.detection import _Matched
     gt = _fastscore_coco(dataset)
-    assert _Matched(gt, copy.deepcopy(base), "bbox", None, None).weighted  # full-precision scores: no ties
+    assert _Matched(gt, copy.deepcopy(base), "bbox", None, None).plan("bbox", True).e_run.max() == 1  # no ties
     result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=5, per_class=False)
     image_ids = sorted(img["id"] for img in dataset["images"])
     draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(5))).multinomial(
@@ -102,6 +106,47 @@ def test_identical_models_and_a_clear_regression(two_models):
     empty = [dict(r, category_id=r["category_id"]) for r in base[:1]]
     with pytest.raises(ValueError, match="n_boot"):
         compare_detections(gt, copy.deepcopy(base), empty, n_boot=5)
+
+
+def _replicates_three_ways(model, iou_type, per_class, counts):
+    """The kernel, its Python twin and the repeated-images definition on the same draws."""
+    import fastscore
+    from fastscore.compare._reference import repeated_images_stats
+    from fastscore.compare.detection import _REPLICATES
+
+    plan = model.plan("keypoints" if iou_type == "keypoints" else "bbox", per_class)
+    outs = []
+    for backend in ("cython", "reference"):
+        _, kernel = _REPLICATES.resolve(backend)
+        out = np.empty((len(counts), plan.n_out))
+        kernel(counts, *plan.arguments(), out)
+        outs.append(out)
+    outs.append(np.array([repeated_images_stats(model, c, iou_type, per_class) for c in counts]))
+    return plan, outs
+
+
+@pytest.mark.parametrize("case", ["ties", "subset", "segm", "keypoints"])
+def test_replicate_kernel_equals_its_twin_and_the_repeated_images(two_models, case):
+    from fastscore.compare.detection import _Matched
+
+    dataset, base, _ = two_models
+    iou_type, image_ids, category_ids = "bbox", None, None
+    if case == "subset":  # pycocotools' imgIds / catIds
+        image_ids = sorted(img["id"] for img in dataset["images"])[1:8]
+        category_ids = sorted(c["id"] for c in dataset["categories"])[:3]
+    if case in ("segm", "keypoints"):
+        iou_type = case
+        dataset, base = (instances_synth.make_segm if case == "segm" else instances_synth.make_keypoints)(5)
+    model = _Matched(_fastscore_coco(dataset), copy.deepcopy(base), iou_type, image_ids, category_ids)
+    n_img = len(model.image_ids)
+    counts = np.random.default_rng(4).multinomial(n_img, np.full(n_img, 1 / n_img), size=12).astype(np.int32)
+    counts[0] = 0
+    counts[0, 0] = n_img  # one image drawn every time
+    plan, (kernel, twin, repeated) = _replicates_three_ways(model, iou_type, True, counts)
+    if case == "ties":
+        assert plan.e_run.max() > 1  # 3-decimal scores: tie blocks walked copy by copy
+    np.testing.assert_array_equal(kernel, repeated)
+    np.testing.assert_array_equal(twin, repeated)
 
 
 def test_weighted_accumulation_equal_on_every_backend(two_models):
