@@ -17,7 +17,9 @@ one-sort estimators, 10^5 for KDE-ECE; 4,000 Vendi samples of 64 features;
 10^4 rankings of 50 items, exact Kemeny of 20 items; 2,000 COCO images (and
 5,000, COCO val2017's size, end to end from files, full-precision boxes),
 3,000 x 3,000 box IoU, 10^4 assignment problems of 20 x 20; comparisons:
-10,000 paired scores x 9,999 replicates, 10^6 predictions x 1,000 replicates.
+5,000 COCO images x 2 models x 1,000 replicates (against one pycocotools
+evaluation of one model), 10,000 paired scores x 9,999 replicates, 10^6
+predictions x 1,000 replicates.
 
 The pytest-benchmark suites in ``bench/`` hold the detailed benchmarks of the
 family issues; this module is the quick, installable view of the same
@@ -368,6 +370,21 @@ class _CocoFiles:
         self.gt_path, self.dt_path = (str(p) for p in synthetic.write_coco_set(self._folder.name, maker,
                                                                              n_images=n_images))
         self._loaded = {}
+        self._candidate_path = None
+
+    @property
+    def candidate_path(self):
+        """A second detector's results on the same images (``synthetic.second_detector``), written on first use."""
+        if self._candidate_path is None:
+            from .datasets import synthetic
+
+            path = f"{self._folder.name}/dt_candidate.json"
+            with open(self.dt_path) as f:
+                results = json.load(f)
+            with open(path, "w") as f:
+                json.dump(synthetic.second_detector(results), f)
+            self._candidate_path = path
+        return self._candidate_path
 
     @classmethod
     def classes(cls, library):
@@ -482,7 +499,7 @@ def _detection_cases():
 
 
 def _compare_cases():
-    from .compare import compare_calibration, compare_scores
+    from .compare import compare_calibration, compare_detections, compare_scores
 
     def paired_scores(n):
         rng = np.random.default_rng(0)
@@ -530,7 +547,22 @@ def _compare_cases():
             deltas.append(ece[1] - ece[0])
         return tuple(np.quantile(deltas, [0.025, 0.975]))
 
+    def ours_detections(files):  # from the three files: both loadings, both matchings, every replicate
+        return compare_detections(files.gt_path, files.dt_path, files.candidate_path, n_boot=1000)
+
+    def pycocotools_one_model(files):
+        return files.evaluate("pycocotools", *files.loaded("pycocotools"))
+
+    def baseline_is_pycocotools(ours, theirs, files):
+        return [row.baseline for row in ours.rows[:12]] == list(theirs)
+
     return [
+        Case("compare", "COCO boxes, 2 models x 1,000 replicates (12 stats + per-class AP) from files "
+                        "vs ONE evaluation of one model",
+             {"quick": 30, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
+             _CocoFiles, ours_detections,
+             [Anchor("pycocotools (one evaluation)", "pycocotools", "pip install pycocotools",
+                     pycocotools_one_model, baseline_is_pycocotools, extra="test")]),
         Case("compare", "paired bootstrap of a mean score difference (9,999 replicates)",
              {"quick": 2000, "full": 10_000, "scaling": [1000, 3000, 10_000], "scaling_full": [1000, 10_000, 100_000]},
              paired_scores, ours_scores,

@@ -1,6 +1,7 @@
 """The result of every comparison: one row per metric, with its interval, test, adjusted p and verdict."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -24,6 +25,18 @@ class MetricComparison:
     p_mc_se: float  # Monte-Carlo standard error of p_value (0 for an exact test)
     test: str
     verdict: str
+
+
+def resolution_note(n_boot: int, family_size: int, alpha: float, family: str, one_sided: bool) -> str | None:
+    """A note when no member of a Holm family can pass alpha: a bootstrap p is at least
+    1/(B+1) one-sided (2/(B+1) two-sided), and Holm multiplies the smallest by the family's size."""
+    floor = (1.0 if one_sided else 2.0) / (n_boot + 1)
+    if family_size < 2 or floor * family_size < alpha:
+        return None
+    needed = math.ceil((1.0 if one_sided else 2.0) * family_size / alpha)
+    return (f"{family}: Holm over {family_size} metrics; with {n_boot} replicates the smallest adjusted p is "
+            f"{min(1.0, floor * family_size):.3g} >= {alpha:g}, so none of them can be significant "
+            f"(n_boot >= {needed:,} can).")
 
 
 def adjust_p_values(p, correction: str = "holm") -> np.ndarray:
@@ -97,6 +110,7 @@ class Comparison:
     seed: object
     resample: str
     details: dict = field(default_factory=dict, compare=False)
+    notes: tuple = ()  # printed under the table (e.g. what the replicates cannot resolve)
 
     @property
     def alpha(self) -> float:
@@ -122,7 +136,7 @@ class Comparison:
         """The settings and one dict per metric (for JSON)."""
         return {"method": self.method, "n_boot": self.n_boot, "ci": self.ci, "margin": self.margin,
                 "correction": self.correction, "seed": self.seed, "resample": self.resample,
-                "metrics": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in asdict(r).items()}
+                "notes": list(self.notes), "metrics": [{k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in asdict(r).items()}
                             for r in self.rows]}
 
     def to_pandas(self):
@@ -142,6 +156,7 @@ class Comparison:
         out += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in lines]
         margin = "" if self.margin is None else f", margin {self.margin:g}"
         out.append(f"({self.method}, {self.n_boot} replicates, {self.correction} correction{margin})")
+        out += [f"note: {note}" for note in self.notes]
         return "\n".join(out)
 
     def plot(self, path=None, ax=None):

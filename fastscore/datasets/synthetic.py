@@ -183,6 +183,29 @@ def write_coco_set(folder, maker, **kwargs):
     return gt_path, dt_path
 
 
+def second_detector(results, seed=1, box_noise=2.0, score_noise=0.2):
+    """Another detector's results on the same images, for comparisons: every box of ``results``
+    moved by N(0, box_noise) pixels per coordinate (width and height kept >= 1) and every
+    score multiplied by U(1 - score_noise, 1 + score_noise) and clipped to [0, 1]; full-precision
+    floats, the same images and categories.
+
+    Examples
+    --------
+    >>> from fastscore.datasets.synthetic import coco_like_set, second_detector
+    >>> _, results = coco_like_set(n_images=3, seed=1)
+    >>> other = second_detector(results)
+    >>> len(other) == len(results), other[0]["image_id"] == results[0]["image_id"]
+    (True, True)
+    """
+    rng = np.random.default_rng(seed)
+    box = np.array([r["bbox"] for r in results], dtype=np.float64).reshape(-1, 4)
+    box += rng.normal(0, box_noise, box.shape)
+    box[:, 2:] = np.maximum(box[:, 2:], 1.0)
+    score = np.clip(np.array([r["score"] for r in results]) * rng.uniform(1 - score_noise, 1 + score_noise,
+                                                                         len(results)), 0.0, 1.0)
+    return [dict(r, bbox=b, score=s) for r, b, s in zip(results, box.tolist(), score.tolist())]
+
+
 def arena_battles(n_battles=1_000_000, n_models=100, ties=0.15, seed=0, categorical=True):
     """Chatbot-Arena-style battles as a pandas DataFrame (``model_a``, ``model_b``, ``winner``).
 

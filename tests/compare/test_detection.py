@@ -164,3 +164,25 @@ def test_weighted_accumulation_equal_on_every_backend(two_models):
             outs.append(accumulate_matches(m.matched, m.core, weights=weights))
     for other in outs[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(outs[0], other))
+
+
+def test_the_stats_are_the_gate_and_per_class_ap_its_own_family():
+    import json
+
+    from fastscore.compare import adjust_p_values
+    from fastscore.datasets import coco_sample_paths
+
+    gt_file, dt_file = coco_sample_paths()
+    with open(dt_file) as f:
+        worse = [d for i, d in enumerate(json.load(f)) if i % 3]  # a third of the detections lost
+    result = compare_detections(gt_file, dt_file, worse, n_boot=1000, seed=1)
+    n_stats = len(result.details["families"]["summary stats"])
+    stats, classes = result.rows[:n_stats], result.rows[n_stats:]
+    assert n_stats == 12 and len(classes) == len(result.details["families"]["per-class AP"]) > 12
+    assert [r.p_adjusted for r in stats] == adjust_p_values([r.p_value for r in stats]).tolist()
+    assert [r.p_adjusted for r in classes] == adjust_p_values([r.p_value for r in classes]).tolist()
+    assert result["AP"].verdict == "regression" and result.exit_code == 1
+    # 1,000 replicates cannot make any of the classes significant under Holm: said, not hidden
+    assert len(result.notes) == 1 and result.notes[0].startswith("per-class AP") and "note: per-class" in result.summary()
+    few = compare_detections(gt_file, dt_file, worse, n_boot=100, per_class=False)
+    assert few.notes and few.notes[0].startswith("the summary stats") and few.exit_code == 0
