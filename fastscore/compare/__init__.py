@@ -9,7 +9,10 @@ verdict). The replicates of all metrics share one resampling (see
 import importlib
 
 _WHERE = {
+    "CalibrationComparison": "calibration",
     "Comparison": "result",
+    "DetectionComparison": "detection",
+    "ScoresComparison": "scores",
     "MetricComparison": "result",
     "adjust_p_values": "result",
     "compare_calibration": "calibration",

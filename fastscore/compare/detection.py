@@ -16,6 +16,7 @@ import io
 import numpy as np
 
 from .._config import Kernel, map_threads
+from .._state import Accumulator
 from .result import Comparison, MetricComparison, adjust_p_values, resolution_note, verdict
 from .resampling import check_seed
 from .scores import _percentile_interval, bootstrap_p_value, check_settings
@@ -25,10 +26,30 @@ STAT_NAMES = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large",
 
 
 class _Matched:
-    """One model matched once: what every replicate re-accumulates."""
+    """One model matched once: what every replicate re-accumulates.
 
-    def __init__(self, gt, results, iou_type, image_ids, category_ids):
+    ``pos_image, pos_k, pos_counts``: the ground truths not ignored per (image, category index)
+    and area range (see ``detection.coco.positives_by_image``).
+    """
+
+    def __init__(self, stats, precision, core, matched, image_ids, pos_image, pos_k, pos_counts):
+        from ..detection.coco import accumulation_order
+
+        self.stats = np.asarray(stats, dtype=np.float64)
+        self.precision, self.core, self.matched = precision, core, matched
+        self.image_ids = np.asarray(image_ids, dtype=np.int64)
+        n_k = matched.n_positive.shape[0]
+        self.positives = np.zeros((len(self.image_ids), n_k, len(core.area_ranges)))
+        np.add.at(self.positives, (np.searchsorted(self.image_ids, pos_image), pos_k), pos_counts)
+        self.det_image = np.searchsorted(self.image_ids, matched.image_id)
+        # by category, then descending score (stable): pycocotools' accumulation order
+        self.sorted_order = accumulation_order(matched, n_k, by_score=True)
+
+    @classmethod
+    def from_coco(cls, gt, results, iou_type, image_ids, category_ids):
+        """Evaluated by the pycocotools-compatible COCOeval (its numbers are pycocotools')."""
         from ..compat.pycocotools import COCOeval
+        from ..detection.coco import positives_by_image
 
         with contextlib.redirect_stdout(io.StringIO()):
             dt = gt.loadRes(results)
@@ -40,29 +61,28 @@ class _Matched:
             ev.evaluate()
             ev.accumulate()
             ev.summarize()
-        self.stats = np.asarray(ev.stats, dtype=np.float64)
-        self.precision = ev.eval["precision"]
-        self.core = ev._core
-        self.matched = ev._matched
-        gt_table = gt.table("gt")
-        info = ev._match_info
-        self.image_ids = self.core.image_ids
-        # the positives of every image, category and area range (to weight by image)
+        gt_table, info = gt.table("gt"), ev._match_info
         rows = info["gt_index"]
-        image_of = np.searchsorted(self.image_ids, gt_table.image_id[rows])
-        k_of = info["gt_category_index"]
-        n_img, n_k, n_area = len(self.image_ids), len(self.core.category_ids), len(self.core.area_ranges)
-        self.positives = np.zeros((n_img, n_k, n_area))
-        regular = info["gt_ignored"][rows] == 0
-        area = gt_table.area[rows]
-        for a, (lo, hi) in enumerate(self.core.area_ranges):
-            counted = regular & (area >= lo) & (area <= hi)
-            np.add.at(self.positives[:, :, a], (image_of[counted], k_of[counted]), 1.0)
-        self.det_image = np.searchsorted(self.image_ids, self.matched.image_id)
-        from ..detection.coco import accumulation_order
+        positives = positives_by_image(gt_table.image_id[rows], info["gt_category_index"], gt_table.area[rows],
+                                       info["gt_ignored"][rows] == 0, ev._core.area_ranges)
+        return cls(ev.stats, ev.eval["precision"], ev._core, ev._matched, ev._core.image_ids, *positives)
 
-        # by category, then descending score (stable): pycocotools' accumulation order
-        self.sorted_order = accumulation_order(self.matched, self.matched.n_positive.shape[0], by_score=True)
+    @classmethod
+    def from_accumulator(cls, acc, image_ids):
+        """From a ``CocoAccumulator`` (its shards merged), on the given image set."""
+        import dataclasses
+
+        evaluation = acc.compute()
+        core = dataclasses.replace(acc.params, image_ids=np.asarray(image_ids),
+                                   category_ids=np.asarray(evaluation.category_ids))
+        if acc.params.use_categories:
+            known = np.isin(acc.pos_category_id, evaluation.category_ids)
+            pos_k = np.searchsorted(evaluation.category_ids, acc.pos_category_id[known])
+        else:
+            known = np.ones(len(acc.pos_category_id), bool)
+            pos_k = np.zeros(int(known.sum()), np.int64)
+        return cls(evaluation.stats, evaluation.precision, core, evaluation.matched, image_ids,
+                   acc.pos_image_id[known], pos_k, acc.pos_counts[known])
 
     def plan(self, kind, per_class):
         """The kernel's streams (:class:`_ReplicatePlan`), or None where the kernel does not apply."""
@@ -277,21 +297,23 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
     if not isinstance(gt, COCO):
         with contextlib.redirect_stdout(io.StringIO()):
             gt = COCO(gt)
-    models = [_Matched(gt, results, iou_type, image_ids, category_ids) for results in (baseline, candidate)]
+    models = [_Matched.from_coco(gt, results, iou_type, image_ids, category_ids) for results in (baseline, candidate)]
+    cat_names = []
+    if per_class and models[0].core.use_categories:
+        cat_names = [f"AP[{c.get('name', c['id'])}]" for c in gt.loadCats(list(models[0].core.category_ids))]
+    return _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction)
+
+
+def _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction) -> Comparison:
+    """The comparison of two matched models: the stats, then per-class AP when ``cat_names``."""
     if len(models[0].matched.rank) == 0 or len(models[1].matched.rank) == 0:
         which = "baseline" if len(models[0].matched.rank) == 0 else "candidate"
         raise ValueError(f"the {which} has no detection on the evaluated images and categories; nothing to compare.")
     n_img = len(models[0].image_ids)
     names = list(STAT_NAMES[:len(models[0].stats)]) if iou_type != "keypoints" else \
         ["AP", "AP50", "AP75", "AP_medium", "AP_large", "AR", "AR50", "AR75", "AR_medium", "AR_large"]
-    values = [list(m.stats) for m in models]
-    cat_names = []
-    if per_class:
-        cats = gt.loadCats(list(models[0].core.category_ids)) if models[0].core.use_categories else []
-        cat_names = [f"AP[{c.get('name', c['id'])}]" for c in cats]
-        for v, m in zip(values, models):
-            v.extend(per_class_ap(m.precision).tolist())
-    replicates = _replicates(models, iou_type, per_class and bool(cat_names), n_img, n_boot, seed)
+    values = [list(m.stats) + (per_class_ap(m.precision).tolist() if cat_names else []) for m in models]
+    replicates = _replicates(models, iou_type, bool(cat_names), n_img, n_boot, seed)
     rows, undefined, p_values, errors = [], {}, [], []
     all_names = names + cat_names
     intervals = []
@@ -331,3 +353,84 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
                       details={"undefined": undefined, "replicates": replicates,
                                "families": {"summary stats": names, "per-class AP": cat_names}},
                       notes=tuple(notes))
+
+
+class DetectionComparison(Accumulator):
+    """``compare_detections`` built shard by shard (accumulator protocol; ``fastscore.dask``).
+
+    Each ``update(gt, dt_baseline, dt_candidate)`` matches one shard of images for both models
+    (columns as in ``evaluate_detections``; all of an image's ground truth and detections in one
+    shard). The state is the two models' matched detections (one small record per detection,
+    as ``CocoAccumulator`` keeps: it grows with the detections) and the ground truths counted
+    per image, so ``compute()`` runs the replicates on the merged state: the same comparison
+    as ``compare_detections`` on all the images at once (the same draws for the same seed,
+    bit for bit), provided the shards list every image (``image_ids=``, images without any
+    ground truth or detection included, as pycocotools' imgIds would).
+
+    Parameters
+    ----------
+    iou_type, category_ids, box_format, image_sizes, kpt_oks_sigmas
+        As in ``CocoAccumulator``.
+
+    Examples
+    --------
+    >>> from fastscore.compare.detection import DetectionComparison
+    >>> gt = {"image_id": [1, 2], "category_id": [1, 1], "bbox": [[0, 0, 10, 10], [0, 0, 10, 10]]}
+    >>> good = {"image_id": [1, 2], "category_id": [1, 1], "bbox": [[0, 0, 10, 10]] * 2, "score": [0.9, 0.8]}
+    >>> poor = {"image_id": [1, 2], "category_id": [1, 1], "bbox": [[5, 5, 10, 10]] * 2, "score": [0.9, 0.8]}
+    >>> acc = DetectionComparison()
+    >>> acc.update(gt, good, poor, image_ids=[1, 2])
+    DetectionComparison(...)
+    >>> round(acc.compute(n_boot=100, per_class=False)["AP"].delta, 3)
+    -1.0
+    """
+
+    _params = ("params_key",)
+
+    def __init__(self, *, iou_type="bbox", category_ids=None, box_format="xywh", image_sizes=None,
+                 kpt_oks_sigmas=None):
+        from ..detection import CocoAccumulator
+
+        self.template = CocoAccumulator(category_ids=category_ids, iou_type=iou_type, box_format=box_format,
+                                        image_sizes=image_sizes, kpt_oks_sigmas=kpt_oks_sigmas)
+        self.iou_type = iou_type
+        self.params_key = self.template.params_key + repr(box_format)
+        self.reset()
+
+    def _initial_state(self):
+        return {"models": (self.template.empty_like(), self.template.empty_like())}
+
+    def update(self, gt, dt_baseline, dt_candidate, *, image_ids=None, image_sizes=None, sample_weight=None):
+        """Add one shard of images: their ground truth and both models' detections."""
+        if sample_weight is not None:
+            raise ValueError("a detection comparison does not take sample weights (images are resampled).")
+        for model, dt in zip(self.models, (dt_baseline, dt_candidate)):
+            model.update(gt, dt, image_ids=image_ids, image_sizes=image_sizes)
+        return self
+
+    def merge(self, other):
+        """Add another shard's state (other images) and return ``self``."""
+        self._check_mergeable(other)
+        for mine, theirs in zip(self.models, other.models):
+            mine._check_disjoint(theirs.image_ids)
+        for mine, theirs in zip(self.models, other.models):
+            mine.merge(theirs)
+        return self
+
+    def compute(self, *, n_boot=1000, ci=0.95, seed=0, margin=None, correction="holm", per_class=True,
+                category_names=None) -> Comparison:
+        """The comparison over every shard added so far (arguments as in ``compare_detections``;
+        ``category_names``: a dict id -> name for the per-class rows, default the ids)."""
+        n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
+        seed = check_seed(seed)
+        if not len(self.models[0].image_ids):
+            raise ValueError("the comparison has no images yet; update() it with at least one shard.")
+        image_ids = np.union1d(self.models[0].image_ids, self.models[1].image_ids)
+        models = [_Matched.from_accumulator(m, image_ids) for m in self.models]
+        if not np.array_equal(models[0].core.category_ids, models[1].core.category_ids):
+            raise ValueError("the two models were evaluated on different categories; pass category_ids=... .")
+        cat_names = []
+        if per_class and self.template.params.use_categories:
+            names = category_names or {}
+            cat_names = [f"AP[{names.get(int(c), int(c))}]" for c in models[0].core.category_ids]
+        return _comparison(models, self.iou_type, cat_names, n_boot, ci, seed, margin, correction)

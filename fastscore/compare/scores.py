@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from .._state import Accumulator
 from .._validation import as_real_array
 from .resampling import check_seed, resampled_sums, signflip_sums
 from .result import Comparison, MetricComparison, adjust_p_values, verdict
@@ -32,10 +33,12 @@ def check_settings(n_boot, ci, margin, correction="holm"):
 
 
 def align(baseline, candidate, ids, name: str = "scores", allow_missing=None):
-    """(baseline, candidate) as float arrays in one order: by position, or by ids, given as one
-    array for both or as (baseline_ids, candidate_ids). An example scored by one model only is an
-    error, unless ``allow_missing`` is "drop" (compare on the shared examples) or "zero" (the
-    missing score counts as 0, e.g. a failed generation)."""
+    """(baseline, candidate, source) as float arrays in one order: by position, or by ids, given as
+    one array for both or as (baseline_ids, candidate_ids); ``source[i]`` is the position in the
+    baseline of row i (-1: a row the baseline lacks, filled with 0), for what comes per baseline
+    example (clusters). An example scored by one model only is an error, unless
+    ``allow_missing`` is "drop" (compare on the shared examples) or "zero" (the missing score
+    counts as 0, e.g. a failed generation)."""
     if allow_missing not in (None, "drop", "zero"):
         raise ValueError(f"allow_missing must be None, 'drop' or 'zero', got {allow_missing!r}.")
     b = as_real_array(baseline, f"baseline {name}").reshape(-1)
@@ -44,7 +47,7 @@ def align(baseline, candidate, ids, name: str = "scores", allow_missing=None):
         if b.shape != c.shape:
             raise ValueError(f"baseline and candidate {name} have different lengths ({b.size} and {c.size}); "
                              f"pass ids=(baseline_ids, candidate_ids) to align them by example.")
-        return b, c
+        return b, c, np.arange(b.size)
     if isinstance(ids, tuple) and len(ids) == 2:
         b_ids, c_ids = (np.asarray(i).reshape(-1) for i in ids)
     else:
@@ -60,14 +63,16 @@ def align(baseline, candidate, ids, name: str = "scores", allow_missing=None):
                          f"baseline (first: {only_b[:5].tolist()}), {only_c.size} only in the candidate (first: "
                          f"{only_c[:5].tolist()}); compare them on the same eval set, or pass allow_missing='drop' "
                          f"(the shared examples) or 'zero' (a missing score counts 0).")
+    source = np.arange(b.size)
     if allow_missing == "drop":
         keep_b, keep_c = np.isin(b_ids, c_ids), np.isin(c_ids, b_ids)
-        b, b_ids, c, c_ids = b[keep_b], b_ids[keep_b], c[keep_c], c_ids[keep_c]
+        b, b_ids, c, c_ids, source = b[keep_b], b_ids[keep_b], c[keep_c], c_ids[keep_c], source[keep_b]
     elif allow_missing == "zero" and (only_b.size or only_c.size):
         b, b_ids = np.concatenate([b, np.zeros(only_c.size)]), np.concatenate([b_ids, only_c])
         c, c_ids = np.concatenate([c, np.zeros(only_b.size)]), np.concatenate([c_ids, only_b])
+        source = np.concatenate([source, np.full(only_c.size, -1)])
     order_b, order_c = np.argsort(b_ids, kind="stable"), np.argsort(c_ids, kind="stable")
-    return b[order_b], c[order_c]
+    return b[order_b], c[order_c], source[order_b]
 
 
 def _cluster_rows(b, c, cluster):
@@ -195,8 +200,8 @@ def compare_scores(baseline, candidate, *, ids=None, statistic="mean", method="a
     resample : {"multinomial", "poisson"}
         The bootstrap's weights.
     cluster : array-like, optional
-        One cluster id per example (generations of one prompt, ...): whole clusters are
-        resampled (and sign-flipped), the mean stays the mean over examples.
+        One cluster id per example (generations of one prompt, ...), in the baseline's order:
+        whole clusters are resampled (and sign-flipped), the mean stays the mean over examples.
     margin : float, optional
         Non-inferiority margin in the score's units: the test becomes "is the candidate worse by
         more than margin?", and an interval within +-margin is ``equivalent``.
@@ -234,9 +239,18 @@ def compare_scores(baseline, candidate, *, ids=None, statistic="mean", method="a
         raise ValueError(f"statistic must be 'mean' (the mean score over examples), got {statistic!r}.")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}.")
-    b, c = align(baseline, candidate, ids, allow_missing=allow_missing)
+    b, c, source = align(baseline, candidate, ids, allow_missing=allow_missing)
     if b.size == 0:
         raise ValueError("no examples to compare: the scores are empty.")
+    if cluster is not None:  # one cluster id per baseline example: into the aligned order
+        cluster = np.asarray(cluster).reshape(-1)
+        if cluster.size != np.asarray(baseline).reshape(-1).size:
+            raise ValueError(f"cluster must give one id per baseline example ({np.asarray(baseline).size}), "
+                             f"got {cluster.size}.")
+        if (source < 0).any():
+            raise ValueError("cluster ids with allow_missing='zero': the examples only the candidate scored have no "
+                             "cluster; use allow_missing='drop' or give both models every example.")
+        cluster = cluster[source]
     for label, arr in (("baseline", b), ("candidate", c)):
         if not np.isfinite(arr).all():
             i = int(np.flatnonzero(~np.isfinite(arr))[0])
@@ -326,3 +340,83 @@ def _permutation_p_value(b, c, *, cluster, n_perm, seed, margin, higher_is_bette
         count = np.count_nonzero(flips <= observed + tolerance)
     p = (count + 1) / (n_perm + 1)
     return p, math.sqrt(p * (1 - p) / n_perm)
+
+
+class ScoresComparison(Accumulator):
+    """``compare_scores`` built shard by shard (accumulator protocol; ``fastscore.dask``).
+
+    The bootstrap of a mean redraws examples, so the exact state is every example's two
+    scores (plus its id and cluster when given): it grows with the data (16 bytes per
+    example, 24 with ids). ``update(baseline, candidate, ids=None, cluster=None)`` adds a
+    batch, shards merge, and ``compute(**options)`` is ``compare_scores`` on all of them:
+    with ids the examples are taken in id order, so any sharding and merge order gives the
+    one call's replicates exactly; without ids, in the order the states merged (another
+    order draws other replicates of the same law). For 0/1 scores the replicates only need
+    the 2 x 2 table, but the state keeps the examples so that every method stays available.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastscore.compare.scores import ScoresComparison
+    >>> rng = np.random.default_rng(0)
+    >>> base = rng.normal(0.7, 0.1, 600)
+    >>> cand = base - 0.02 + rng.normal(0, 0.02, 600)
+    >>> ids = rng.permutation(600)
+    >>> shards = [ScoresComparison().update(base[p], cand[p], ids[p]) for p in np.array_split(np.arange(600), 3)]
+    >>> merged = shards[2].merge(shards[0]).merge(shards[1])
+    >>> merged.compute(n_boot=2000)["score"].verdict
+    'regression'
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def _initial_state(self):
+        return {"baseline": np.zeros(0), "candidate": np.zeros(0), "ids": None, "cluster": None}
+
+    def update(self, baseline, candidate, ids=None, cluster=None, *, sample_weight=None):
+        """Add a batch of examples scored by both models (ids and clusters: all batches or none)."""
+        if sample_weight is not None:
+            raise ValueError("a score comparison does not take sample weights (examples are resampled).")
+        b = as_real_array(baseline, "baseline scores").reshape(-1)
+        c = as_real_array(candidate, "candidate scores").reshape(-1)
+        if b.shape != c.shape:
+            raise ValueError(f"baseline ({b.size}) and candidate ({c.size}) scores must describe the same examples; "
+                             f"align them by id before update().")
+        extra = {}
+        for label, value in (("ids", ids), ("cluster", cluster)):
+            if value is not None:
+                value = np.asarray(value).reshape(-1)
+                if value.shape != b.shape:
+                    raise ValueError(f"{label} must give one value per example ({b.size}), got {value.size}.")
+            extra[label] = value
+        self._add(b, c, extra["ids"], extra["cluster"])
+        return self
+
+    def _add(self, b, c, ids, cluster):
+        for label, mine, theirs in (("ids", self.ids, ids), ("cluster", self.cluster, cluster)):
+            if self.baseline.size and b.size and (mine is None) != (theirs is None):
+                raise ValueError(f"some batches have {label} and others not; give {label} with every batch or none.")
+        if ids is not None and self.ids is not None:
+            shared = np.intersect1d(self.ids, ids)
+            if shared.size:
+                raise ValueError(f"example id {shared[0]!r} is in two batches ({shared.size} shared); each example "
+                                 f"once.")
+        self.ids = ids if self.ids is None else (self.ids if ids is None else np.concatenate([self.ids, ids]))
+        self.cluster = cluster if self.cluster is None else (
+            self.cluster if cluster is None else np.concatenate([self.cluster, cluster]))
+        self.baseline = np.concatenate([self.baseline, b])
+        self.candidate = np.concatenate([self.candidate, c])
+
+    def merge(self, other):
+        """Add another state's examples and return ``self``."""
+        self._check_mergeable(other)
+        self._add(other.baseline, other.candidate, other.ids, other.cluster)
+        return self
+
+    def compute(self, **options) -> Comparison:
+        """``compare_scores`` on every example added (its keyword options, ``ids`` and ``cluster`` aside)."""
+        for given in ("ids", "cluster"):
+            if given in options:
+                raise TypeError(f"give {given} to update(), not to compute().")
+        return compare_scores(self.baseline, self.candidate, ids=self.ids, cluster=self.cluster, **options)

@@ -451,6 +451,17 @@ def match_detections(gt: BoxTable, dt: BoxTable, params: CocoParams, image_ids: 
     return matched, extra
 
 
+def positives_by_image(image_id, category, area, regular, area_ranges):
+    """The ground truths not ignored of each (image, category) in each area range:
+    (image ids, categories, counts (n, A)), one row per (image, category) that has any."""
+    inside = np.stack([regular & (area >= lo) & (area <= hi) for lo, hi in area_ranges], axis=1).astype(np.int64)
+    keys, inverse = np.unique(np.stack([np.asarray(image_id, np.int64), np.asarray(category, np.int64)], axis=1),
+                              axis=0, return_inverse=True)
+    counts = np.zeros((len(keys), len(area_ranges)), np.int64)
+    np.add.at(counts, inverse.reshape(-1), inside)
+    return keys[:, 0], keys[:, 1], counts
+
+
 def accumulation_order(matched: MatchedDetections, n_k: int, backend=None, *, by_score=False):
     """(order, category starts): the detections by category in (image, rank) order; with
     ``by_score`` also by descending score within a category, stable (the kernel's own order,

@@ -20,6 +20,7 @@ from .coco import (
     ids_missing_from,
     check_ground_truth_ids,
     match_detections,
+    positives_by_image,
     summarize,
 )
 
@@ -460,6 +461,10 @@ class CocoAccumulator(Accumulator):
             "dt_rank": np.zeros(0, np.int64),
             "dt_score": np.zeros(0),
             "dt_codes": np.zeros((0, n_thr, n_area), np.uint8),
+            # ground truths not ignored per (image, category) and area (image multiplicities: compare)
+            "pos_image_id": np.zeros(0, np.int64),
+            "pos_category_id": np.zeros(0, np.int64),
+            "pos_counts": np.zeros((0, n_area), np.int64),
         }
 
     def update(self, gt, dt, *, image_ids=None, image_sizes=None, sample_weight=None):
@@ -483,13 +488,17 @@ class CocoAccumulator(Accumulator):
         cats = self.params.category_ids
         if cats is None:
             cats = np.unique(np.concatenate([gt_t.category_id, dt_t.category_id]))
-        matched, _ = match_detections(gt_t, dt_t, self.params, shard_images, cats,
-                                      **columns.match_options(self.params))
+        matched, info = match_detections(gt_t, dt_t, self.params, shard_images, cats,
+                                         **columns.match_options(self.params))
         k_ids = cats[matched.category_index] if self.params.use_categories else np.zeros(len(matched.rank), np.int64)
         pos_ids = cats if self.params.use_categories else np.zeros(1, np.int64)
         has_gt = np.isin(pos_ids, gt_t.category_id) if self.params.use_categories else np.ones(1, bool)
+        rows = info["gt_index"]
+        by_image = positives_by_image(gt_t.image_id[rows], pos_ids[info["gt_category_index"]]
+                                      if self.params.use_categories else np.zeros(len(rows), np.int64),
+                                      gt_t.area[rows], info["gt_ignored"][rows] == 0, self.params.area_ranges)
         self._add(shard_images, pos_ids[has_gt], matched.n_positive[has_gt], matched.image_id, k_ids,
-                  matched.rank, matched.score, matched.codes)
+                  matched.rank, matched.score, matched.codes, by_image)
         return self
 
     def _check_disjoint(self, images):
@@ -500,7 +509,7 @@ class CocoAccumulator(Accumulator):
                 f"and detections in one shard (split the data by image id)."
             )
 
-    def _add(self, images, cat_ids, positive, img, cat, rank, score, codes):
+    def _add(self, images, cat_ids, positive, img, cat, rank, score, codes, by_image):
         all_cats = np.union1d(self.gt_category_ids, cat_ids)
         merged = np.zeros((len(all_cats), self.gt_positive.shape[1]), np.int64)
         merged[np.searchsorted(all_cats, self.gt_category_ids)] += self.gt_positive
@@ -512,13 +521,17 @@ class CocoAccumulator(Accumulator):
         self.dt_rank = np.concatenate([self.dt_rank, rank])
         self.dt_score = np.concatenate([self.dt_score, score])
         self.dt_codes = np.concatenate([self.dt_codes, codes], axis=0)
+        self.pos_image_id = np.concatenate([self.pos_image_id, by_image[0]])
+        self.pos_category_id = np.concatenate([self.pos_category_id, by_image[1]])
+        self.pos_counts = np.concatenate([self.pos_counts, by_image[2]], axis=0)
 
     def merge(self, other):
         """Add another shard's state (it must hold other images) and return ``self``."""
         self._check_mergeable(other)
         self._check_disjoint(other.image_ids)
         self._add(other.image_ids, other.gt_category_ids, other.gt_positive, other.dt_image_id,
-                  other.dt_category_id, other.dt_rank, other.dt_score, other.dt_codes)
+                  other.dt_category_id, other.dt_rank, other.dt_score, other.dt_codes,
+                  (other.pos_image_id, other.pos_category_id, other.pos_counts))
         return self
 
     def compute(self, *, backend=None) -> DetectionEvaluation:

@@ -87,7 +87,7 @@ def test_replicates_without_ties_equal_the_repeated_images():
     cand = [dict(r, score=r["score"] * float(rng.uniform(0.3, 1.0))) for r in base]
     from fastscore.compare.detection import _Matched
     gt = _fastscore_coco(dataset)
-    assert _Matched(gt, copy.deepcopy(base), "bbox", None, None).plan("bbox", True).e_run.max() == 1  # no ties
+    assert _Matched.from_coco(gt, copy.deepcopy(base), "bbox", None, None).plan("bbox", True).e_run.max() == 1  # no ties
     result = compare_detections(gt, copy.deepcopy(base), copy.deepcopy(cand), n_boot=100, seed=5, per_class=False)
     image_ids = sorted(img["id"] for img in dataset["images"])
     draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(5))).multinomial(
@@ -137,7 +137,7 @@ def test_replicate_kernel_equals_its_twin_and_the_repeated_images(two_models, ca
     if case in ("segm", "keypoints"):
         iou_type = case
         dataset, base = (instances_synth.make_segm if case == "segm" else instances_synth.make_keypoints)(5)
-    model = _Matched(_fastscore_coco(dataset), copy.deepcopy(base), iou_type, image_ids, category_ids)
+    model = _Matched.from_coco(_fastscore_coco(dataset), copy.deepcopy(base), iou_type, image_ids, category_ids)
     n_img = len(model.image_ids)
     counts = np.random.default_rng(4).multinomial(n_img, np.full(n_img, 1 / n_img), size=12).astype(np.int32)
     counts[0] = 0
@@ -156,7 +156,7 @@ def test_weighted_accumulation_equal_on_every_backend(two_models):
 
     dataset, base, _ = two_models
     gt = _fastscore_coco(dataset)
-    m = _Matched(gt, copy.deepcopy(base), "bbox", None, None)
+    m = _Matched.from_coco(gt, copy.deepcopy(base), "bbox", None, None)
     weights = np.random.default_rng(0).integers(0, 4, len(m.matched.rank)).astype(float)
     outs = []
     for backend in ("cython", "numba", "reference"):
@@ -186,3 +186,49 @@ def test_the_stats_are_the_gate_and_per_class_ap_its_own_family():
     assert len(result.notes) == 1 and result.notes[0].startswith("per-class AP") and "note: per-class" in result.summary()
     few = compare_detections(gt_file, dt_file, worse, n_boot=100, per_class=False)
     assert few.notes and few.notes[0].startswith("the summary stats") and few.exit_code == 0
+
+
+def _columns(dataset, results):
+    anns = dataset["annotations"]
+    gt = {key: np.array([a[key] for a in anns]) for key in ("image_id", "category_id", "bbox", "area", "iscrowd", "id")}
+    dt = {key: np.array([r[key] for r in results]) for key in ("image_id", "category_id", "bbox", "score")}
+    return gt, dt
+
+
+def _rows(comparison):
+    return [tuple(np.nan_to_num(np.array([r.baseline, r.candidate, r.ci_low, r.ci_high, r.p_value, r.p_adjusted]),
+                                nan=-99.0).tolist()) + (r.metric, r.verdict) for r in comparison.rows]
+
+
+def test_shards_of_images_merge_to_the_one_call_comparison(two_models):
+    import pickle
+
+    import fastscore.dask
+    from fastscore.compare.detection import DetectionComparison
+
+    dataset, base, cand = two_models
+    (gt, dt_base), (_, dt_cand) = _columns(dataset, base), _columns(dataset, cand)
+    images = np.array(sorted(img["id"] for img in dataset["images"]))
+    one_call = compare_detections(_fastscore_coco(dataset), copy.deepcopy(base), copy.deepcopy(cand), n_boot=200,
+                                  seed=11)
+
+    def shard(part):
+        gi, bi, ci = (np.isin(t["image_id"], part) for t in (gt, dt_base, dt_cand))
+        return ({k: v[gi] for k, v in gt.items()}, {k: v[bi] for k, v in dt_base.items()},
+                {k: v[ci] for k, v in dt_cand.items()})
+
+    parts = np.array_split(images, 3)
+    cats = sorted(c["id"] for c in dataset["categories"])  # pycocotools' catIds: every category, some unseen
+    states = [DetectionComparison(category_ids=cats).update(*shard(p), image_ids=p) for p in parts]
+    merged = pickle.loads(pickle.dumps(states[2])).merge(states[0]).merge(states[1])  # any order, pickled
+    names = {c["id"]: c["name"] for c in dataset["categories"]}
+    ours = merged.compute(n_boot=200, seed=11, category_names=names)
+    assert _rows(ours) == _rows(one_call)
+    assert np.array_equal(ours.details["replicates"], one_call.details["replicates"], equal_nan=True)
+    on_dask = fastscore.dask.accumulate_shards(DetectionComparison(category_ids=cats),
+                                               [shard(p) for p in parts], scheduler="sync")
+    assert _rows(on_dask.compute(n_boot=200, seed=11, category_names=names)) == _rows(one_call)
+    with pytest.raises(ValueError, match="two shards"):
+        states[0].copy().merge(states[0])
+    with pytest.raises(ValueError, match="no images"):
+        DetectionComparison().compute()

@@ -78,3 +78,25 @@ def test_bad_requests():
     with pytest.raises(ValueError, match="no analytic covariance"):
         davidson.compare("a", "b", method="analytic")
     assert "rounds" not in board.to_dict()
+
+
+def test_battle_shards_give_the_one_call_rating_comparison():
+    import dask.array as da
+
+    import fastscore.dask
+    from fastscore.compare import compare_ratings
+    from fastscore.datasets.synthetic import arena_battles
+    from fastscore.ranking.pairwise import BattleCounts
+
+    battles = arena_battles(n_battles=30_000, n_models=6, seed=2)
+    columns = [np.asarray(battles[c], dtype=str) for c in ("model_a", "model_b", "winner")]
+    whole = BattleCounts().update(*columns).compute(bootstrap=300, seed=5)
+    on_dask = fastscore.dask.accumulate(BattleCounts(), *(da.from_array(c, chunks=7_000) for c in columns),
+                                        scheduler="sync").compute(bootstrap=300, seed=5)
+    a, b = whole.models[0], whole.models[-1]
+    for method in ("bootstrap", "analytic"):
+        ours, theirs = compare_ratings(on_dask, a, b, method=method), compare_ratings(whole, a, b, method=method)
+        assert [r.metric for r in ours.rows] == ["rating"]
+        np.testing.assert_allclose([ours.rows[0].delta, ours.rows[0].ci_low, ours.rows[0].ci_high],
+                                   [theirs.rows[0].delta, theirs.rows[0].ci_low, theirs.rows[0].ci_high], atol=1e-6)
+        assert ours.rows[0].verdict == theirs.rows[0].verdict

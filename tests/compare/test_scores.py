@@ -197,3 +197,48 @@ def test_bca_interval_equals_scipy_on_the_same_draws():
     assert row.ci_high == pytest.approx(ref.confidence_interval.high, rel=1e-9)
     percentile = compare_scores(b, c, n_boot=n_boot, resample_indices=indices)["score"]
     assert (percentile.ci_low, percentile.ci_high) != (row.ci_low, row.ci_high)
+
+
+def test_clusters_follow_their_examples_when_ids_reorder_them():
+    rng = np.random.default_rng(8)
+    cluster = np.repeat(np.arange(40), 5)
+    base = rng.normal(0, 1, 200) + np.repeat(rng.normal(0, 1, 40), 5)
+    cand = base + rng.normal(0.05, 0.3, 200)
+    ids = rng.permutation(200)
+    order = np.argsort(ids)
+    by_ids = compare_scores(base, cand, ids=ids, cluster=cluster, n_boot=500)
+    by_position = compare_scores(base[order], cand[order], cluster=cluster[order], n_boot=500)
+    assert by_ids.rows == by_position.rows
+    # a candidate-only example has no cluster
+    with pytest.raises(ValueError, match="no cluster"):
+        compare_scores(base[:-1], cand, ids=(ids[:-1], ids), cluster=cluster[:-1], allow_missing="zero", n_boot=500)
+
+
+def test_score_shards_merge_to_the_one_call_comparison():
+    import pickle
+
+    import dask.array as da
+
+    import fastscore.dask
+    from fastscore.compare import ScoresComparison
+
+    rng = np.random.default_rng(9)
+    base = rng.normal(0.6, 0.1, 3000)
+    cand = base + rng.normal(-0.004, 0.03, 3000)
+    ids = rng.permutation(3000) + 10
+    cluster = ids // 3
+    one_call = compare_scores(base, cand, ids=ids, cluster=cluster, n_boot=999, seed=4)
+    parts = np.array_split(rng.permutation(3000), 4)
+    states = [ScoresComparison().update(base[p], cand[p], ids[p], cluster[p]) for p in parts]
+    merged = pickle.loads(pickle.dumps(states[3])).merge(states[1]).merge(states[0]).merge(states[2])
+    assert merged.compute(n_boot=999, seed=4).rows == one_call.rows
+    on_dask = fastscore.dask.accumulate(ScoresComparison(), da.from_array(base, chunks=700),
+                                        da.from_array(cand, chunks=700), da.from_array(ids, chunks=700),
+                                        da.from_array(cluster, chunks=700), scheduler="sync")
+    assert on_dask.compute(n_boot=999, seed=4).rows == one_call.rows
+    with pytest.raises(ValueError, match="in two batches"):
+        states[0].copy().merge(states[0])
+    with pytest.raises(ValueError, match="with every batch or none"):
+        ScoresComparison().update(base[:5], cand[:5], ids[:5]).update(base[5:9], cand[5:9])
+    with pytest.raises(TypeError, match="to update"):
+        merged.compute(ids=ids)
