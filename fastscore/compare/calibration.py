@@ -9,13 +9,16 @@ from .resampling import _kernel, check_seed, resampled_sums
 from .result import Comparison, MetricComparison, adjust_p_values, verdict
 from .scores import _percentile_interval, bootstrap_p_value, check_settings
 
-METRICS = ("ece", "mce", "rmsce", "brier")
+METRICS = ("ece", "mce", "rmsce", "brier", "balance")
+N_KEYS_PER_BIN_PAIR = 16  # groups per (baseline bin, candidate bin): two outcomes, two balance signs
 _BINS = _kernel("bin indices", "bin_indices")
 _MOMENTS = _kernel("group moments", "group_moments")
 
 
 def _per_example(y_true, y_prob, mode, n_bins, closed, backend=None):
-    """(bin, outcome, confidence, squared error) per example, as the calibration report bins them."""
+    """(mode, bin, outcome, confidence, squared error, sign) per example, as the calibration report
+    bins them; ``sign`` turns outcome - confidence into the balance term correct - confidence of
+    the predicted class (binary: -1 where p < 0.5, class 0 predicted; top-label: always +1)."""
     from ..calibration.binned import _resolve_mode, uniform_edges
 
     y = np.asarray(y_true)
@@ -24,12 +27,14 @@ def _per_example(y_true, y_prob, mode, n_bins, closed, backend=None):
     if mode == "binary":
         confidence, outcome = p, y.astype(np.float64)
         error = (y - p) ** 2
+        sign = np.where(p >= 0.5, 1.0, -1.0)
     elif mode == "top-label":
         top = np.argmax(p, axis=1)
         confidence, outcome = p[np.arange(len(p)), top], (top == y).astype(np.float64)
         onehot = np.zeros_like(p)
         onehot[np.arange(len(p)), y.astype(np.int64)] = 1.0
         error = ((p - onehot) ** 2).sum(axis=1)
+        sign = np.ones(len(p))
     else:
         raise ValueError(f"compare_calibration supports mode 'binary' and 'top-label', got {mode!r}.")
     inner = np.ascontiguousarray(uniform_edges(n_bins)[1:-1], dtype=np.float64)
@@ -38,7 +43,13 @@ def _per_example(y_true, y_prob, mode, n_bins, closed, backend=None):
     _, kernel = _BINS.resolve(backend)
     map_threads(lambda lohi: kernel(confidence[lohi[0]:lohi[1]], inner, closed == "left", bins[lohi[0]:lohi[1]]),
                 _row_chunks(len(confidence)))
-    return mode, bins, outcome, confidence, np.ascontiguousarray(error, dtype=np.float64)
+    return mode, bins, outcome, confidence, np.ascontiguousarray(error, dtype=np.float64), sign
+
+
+def _reported(reports, metrics) -> dict:
+    """Both models' values of each metric from their calibration reports (balance: its absolute value)."""
+    return {m: tuple(abs(float(r.balance)) if m == "balance" else float(getattr(r, m)) for r in reports)
+            for m in metrics}
 
 
 def _row_chunks(n: int) -> list:
@@ -47,15 +58,17 @@ def _row_chunks(n: int) -> list:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
-def _metrics_from_bins(weight, ones, conf_sum, error_sum, total):
-    """ECE, MCE, RMSCE, Brier from per-bin sums (last axis: bins), for any leading shape."""
+def _metrics_from_bins(weight, ones, conf_sum, error_sum, balance_sum, total):
+    """ECE, MCE, RMSCE, Brier and |balance| from per-bin sums (last axis: bins) and the sum of the
+    balance terms, for any leading shape."""
     gap_sum = np.abs(ones - conf_sum)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.where(weight > 0, gap_sum / weight, 0.0)
         return {"ece": gap_sum.sum(axis=-1) / total,
                 "mce": np.where(weight > 0, gap, -np.inf).max(axis=-1),
                 "rmsce": np.sqrt((weight * gap ** 2).sum(axis=-1) / total),
-                "brier": error_sum / total}
+                "brier": error_sum / total,
+                "balance": np.abs(balance_sum) / total}
 
 
 def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_bins=15, mode="auto", closed="left",
@@ -73,12 +86,16 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
     p_baseline, p_candidate : array-like (n,) or (n, k)
         The two models' probabilities for the same examples, in the same order.
     metrics : tuple of str
-        Among "ece", "mce", "rmsce", "brier".
+        Among "ece", "mce", "rmsce", "brier", "balance" (default: all). "balance" is the absolute
+        Balance score, |sum(outcome - confidence)| / n (the report's ``balance`` is signed: its
+        sign says whether the model is under- or over-confident; the comparison asks which model
+        is closer to 0).
     n_bins, mode, closed
         As in ``calibration_report`` (uniform bins; mode "binary" or "top-label").
     method : {"bins", "exact"}
         "bins" (the default; cost independent of n): the examples are grouped by (baseline
-        bin, candidate bin, outcomes); a replicate draws K ~ Poisson(m) examples in a group of
+        bin, candidate bin, outcomes, and in binary mode which class each model predicts); a
+        replicate draws K ~ Poisson(m) examples in a group of
         m (exact) and the sums of their confidences and squared errors from the normal law
         with the group's mean and covariance, times K (the central limit approximation of a
         sum of K draws from the group, as the calibration report's "bins" bootstrap). "exact":
@@ -118,7 +135,7 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
         raise ValueError(f"y_true {y.shape}, p_baseline {pb.shape} and p_candidate {pc.shape} must describe the same "
                          f"examples (the same number of rows, the same shape for both models).")
     reports = [calibration_report(y, p, n_bins=n_bins, mode=mode, closed=closed, backend=backend) for p in (pb, pc)]
-    values = {m: (float(getattr(reports[0], m)), float(getattr(reports[1], m))) for m in metrics}
+    values = _reported(reports, metrics)
     per_model = [_per_example(y, p, mode, n_bins, closed, backend) for p in (pb, pc)]
     mode = per_model[0][0]
     if method == "bins":
@@ -149,12 +166,14 @@ def _comparison(values, replicates, metrics, ci, margin, correction, method, det
 
 def group_statistics(per_model, n_bins, backend=None):
     """The joint groups' sufficient statistics, additive across shards: for every key (baseline
-    bin, candidate bin, baseline outcome, candidate outcome) the count, the sums and the cross
-    products of x = (both confidences, both squared errors), and the number of examples to
-    which the two models give different values. Returns (keys present, count, sums, cross, differs)."""
-    (_, bin_b, out_b, conf_b, err_b), (_, bin_c, out_c, conf_c, err_c) = per_model
-    key = ((bin_b * n_bins + bin_c) * 2 + out_b.astype(np.int64)) * 2 + out_c.astype(np.int64)
-    n_keys = 4 * n_bins * n_bins
+    bin, candidate bin, baseline outcome, candidate outcome, both balance signs) the count, the
+    sums and the cross products of x = (both confidences, both squared errors), and the number
+    of examples to which the two models give different values. Returns (keys present, count,
+    sums, cross, differs)."""
+    (_, bin_b, out_b, conf_b, err_b, sign_b), (_, bin_c, out_c, conf_c, err_c, sign_c) = per_model
+    key = ((((bin_b * n_bins + bin_c) * 2 + out_b.astype(np.int64)) * 2 + out_c.astype(np.int64)) * 2
+           + (sign_b > 0)) * 2 + (sign_c > 0)
+    n_keys = N_KEYS_PER_BIN_PAIR * n_bins * n_bins
     if n_keys <= max(4 * len(key), 1 << 20):  # the groups present, numbered without a sort
         groups = np.flatnonzero(np.bincount(key, minlength=n_keys))
         number = np.zeros(n_keys, np.int64)
@@ -202,8 +221,10 @@ def replicates_from_groups(groups, count, total_x, cross, differs, n_bins, n_boo
     same = differs == 0
     sums[:, same, 1] = sums[:, same, 0]
     sums[:, same, 3] = sums[:, same, 2]
-    group_bins = [(groups // (2 * 2)) // n_bins, (groups // (2 * 2)) % n_bins]
-    group_out = [(groups // 2) % 2, groups % 2]
+    group_sign = [np.where((groups // 2) % 2 == 1, 1.0, -1.0), np.where(groups % 2 == 1, 1.0, -1.0)]
+    cell = groups // 4
+    group_bins = [(cell // (2 * 2)) // n_bins, (cell // (2 * 2)) % n_bins]
+    group_out = [(cell // 2) % 2, cell % 2]
     total = drawn.sum(axis=1)
     out = {m: np.empty((n_boot, 2)) for m in METRICS}
     for model in range(2):
@@ -213,7 +234,8 @@ def replicates_from_groups(groups, count, total_x, cross, differs, n_bins, n_boo
         ones = (drawn * group_out[model]) @ to_bins
         conf_sum = sums[..., model] @ to_bins
         error_sum = sums[..., 2 + model].sum(axis=1)
-        for m, value in _metrics_from_bins(weight, ones, conf_sum, error_sum, total).items():
+        balance_sum = (drawn * group_out[model] - sums[..., model]) @ group_sign[model]
+        for m, value in _metrics_from_bins(weight, ones, conf_sum, error_sum, balance_sum, total).items():
             out[m][:, model] = value
     return out
 
@@ -222,19 +244,20 @@ def _exact_replicates(per_model, n_bins, n_boot, seed, backend):
     """Replicates from Poisson(1) weights per example: per-bin sums of both models as columns."""
     n = len(per_model[0][1])
     columns = []
-    for _, bins, outcome, confidence, error in per_model:
+    for _, bins, outcome, confidence, error, sign in per_model:
         onehot = np.zeros((n, n_bins))
         onehot[np.arange(n), bins] = 1.0
-        columns += [onehot, onehot * outcome[:, None], onehot * confidence[:, None], error[:, None]]
+        columns += [onehot, onehot * outcome[:, None], onehot * confidence[:, None], error[:, None],
+                    (sign * (outcome - confidence))[:, None]]
     values = np.hstack(columns + [np.ones((n, 1))])
     sums = resampled_sums(values, n_boot, seed=seed, resample="poisson", backend=backend)
     total = sums[:, -1]
     out = {m: np.empty((n_boot, 2)) for m in METRICS}
-    width = 3 * n_bins + 1
+    width = 3 * n_bins + 2
     for model in range(2):
         block = sums[:, model * width:(model + 1) * width]
         weight, ones, conf_sum = block[:, :n_bins], block[:, n_bins:2 * n_bins], block[:, 2 * n_bins:3 * n_bins]
-        for m, value in _metrics_from_bins(weight, ones, conf_sum, block[:, -1], total).items():
+        for m, value in _metrics_from_bins(weight, ones, conf_sum, block[:, -2], block[:, -1], total).items():
             out[m][:, model] = value
     return out
 
@@ -279,7 +302,7 @@ class CalibrationComparison(Accumulator):
     def _initial_state(self):
         from ..calibration import BinnedCalibration
 
-        k = 4 * self.n_bins * self.n_bins
+        k = N_KEYS_PER_BIN_PAIR * self.n_bins * self.n_bins
         return {"count": np.zeros(k), "sums": np.zeros((k, 4)), "cross": np.zeros((k, 4, 4)), "differs": np.zeros(k),
                 "reports": tuple(BinnedCalibration(n_bins=self.n_bins, mode=self.mode, closed=self.closed)
                                  for _ in range(2))}
@@ -320,7 +343,7 @@ class CalibrationComparison(Accumulator):
         if present.size == 0:
             raise ValueError("no example was added: call update(y_true, p_baseline, p_candidate) first.")
         reports = [r.compute() for r in self.reports]
-        values = {m: (float(getattr(reports[0], m)), float(getattr(reports[1], m))) for m in metrics}
+        values = _reported(reports, metrics)
         replicates = replicates_from_groups(present, self.count[present], self.sums[present], self.cross[present],
                                             self.differs[present], self.n_bins, n_boot, check_seed(seed))
         return _comparison(values, replicates, metrics, ci, margin, correction, "bins", {"mode": self.mode}, seed)

@@ -175,7 +175,8 @@ def add_parser(commands):
     calibration.add_argument("--baseline", required=True, help="name of the baseline's probability array")
     calibration.add_argument("--candidate", required=True, help="name of the candidate's probability array")
     calibration.add_argument("--y-true", default="y_true", help="name of the label array")
-    calibration.add_argument("--metrics", default="ece,mce,rmsce,brier")
+    calibration.add_argument("--metrics", default="ece,mce,rmsce,brier,balance",
+                             help="comma-separated, among ece, mce, rmsce, brier, balance (the absolute Balance score)")
     calibration.add_argument("--n-bins", type=int, default=15)
     calibration.add_argument("--method", choices=["bins", "exact"], default="bins")
     _shared(calibration, 1000)

@@ -30,6 +30,9 @@ def test_values_are_the_calibration_reports_and_identical_models_show_no_change(
     for metric in ("ece", "mce", "rmsce", "brier"):
         assert result[metric].baseline == getattr(calibration_report(y, pb), metric)
         assert result[metric].candidate == getattr(calibration_report(y, pc), metric)
+    # the absolute Balance score (accuracy of the predicted class minus its mean confidence)
+    assert result["balance"].baseline == abs(calibration_report(y, pb).balance)
+    assert result["balance"].candidate == abs(calibration_report(y, pc).balance)
     assert result["brier"].verdict == "regression"
     same = compare_calibration(y, pb, pb.copy(), n_boot=300)
     for row in same.rows:
@@ -40,8 +43,10 @@ def test_values_are_the_calibration_reports_and_identical_models_show_no_change(
 def test_bins_and_exact_schemes_agree():
     rng = np.random.default_rng(2)
     y, pb, pc = _models(rng, 20000, noise_c=0.15)
+    pc = np.clip(pc * 0.8 + 0.15, 0.001, 0.999)  # biased: its balance is away from 0
     bins = compare_calibration(y, pb, pc, n_boot=400, method="bins", seed=1)
     exact = compare_calibration(y, pb, pc, n_boot=400, method="exact", seed=1)
+    assert [r.metric for r in bins.rows] == ["ece", "mce", "rmsce", "brier", "balance"]
     for a, b in zip(bins.rows, exact.rows):
         width = b.ci_high - b.ci_low
         assert abs(a.ci_low - b.ci_low) < 0.25 * width and abs(a.ci_high - b.ci_high) < 0.25 * width, a.metric
