@@ -107,3 +107,17 @@ def test_arena_comparison(tmp_path, capsys):
     assert "equivalent" in capsys.readouterr().out
     assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "ghost"]) == 2
     assert "fought no battle" in capsys.readouterr().err
+
+
+def test_the_readme_detection_example(tmp_path):
+    from fastscore.datasets import coco_sample_paths
+    from fastscore.datasets.synthetic import second_detector
+
+    gt_file, dt_file = coco_sample_paths()
+    candidate = second_detector(json.loads(pathlib.Path(dt_file).read_text()), box_noise=0.5)
+    (tmp_path / "candidate.json").write_text(json.dumps(candidate))
+    code = main(["compare", "coco", gt_file, dt_file, str(tmp_path / "candidate.json"), "--no-per-class",
+                 "--margin", "0.01", "--json", str(tmp_path / "out.json")])
+    rows = {r["metric"]: r for r in json.loads((tmp_path / "out.json").read_text())["metrics"]}
+    assert code == 1
+    assert rows["AP75"]["verdict"] == "regression" and rows["AP50"]["verdict"] == "no significant change"
