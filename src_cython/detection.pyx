@@ -264,7 +264,7 @@ cdef inline Py_ssize_t search_left(const double *values, Py_ssize_t n, double x)
 
 def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat_start, const int64_t[::1] order,
                     const uint8_t[:, :, ::1] codes, const int64_t[::1] rank, const double[::1] scores,
-                    const double[::1] weights, const int64_t[::1] max_dets, const int64_t[:, ::1] n_positive, const double[::1] rec_thrs,
+                    const int64_t[::1] max_dets, const int64_t[:, ::1] n_positive, const double[::1] rec_thrs,
                     double[:, :, :, :, ::1] precision, double[:, :, :, ::1] recall,
                     double[:, :, :, :, ::1] score_out):
     """pycocotools' accumulate() for the categories ``cat_lo..cat_hi``
@@ -272,8 +272,8 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
     cdef Py_ssize_t n_thr = codes.shape[1], n_area = codes.shape[2], n_rec = rec_thrs.shape[0]
     cdef Py_ssize_t n_m = max_dets.shape[0], longest = 0, k, s0, n_k, i, t, a, m, r, j, nd, count, d
     cdef int64_t top_rank, max_det, npig
-    cdef bint rec_sorted = True, weighted = weights.shape[0] > 0, presorted
-    cdef double eps = np.spacing(1.0), first_score, thr, w
+    cdef bint rec_sorted = True, presorted
+    cdef double eps = np.spacing(1.0), first_score, thr
     cdef uint8_t code
     for r in range(1, n_rec):
         if rec_thrs[r] < rec_thrs[r - 1]:
@@ -284,7 +284,6 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
     cdef uint8_t *local_codes = <uint8_t *>allocate(longest * n_thr * n_area)
     cdef int64_t *local_rank = <int64_t *>allocate(longest * sizeof(int64_t))
     cdef double *local_score = <double *>allocate(longest * sizeof(double))
-    cdef double *local_weight = <double *>allocate(longest * sizeof(double))
     cdef double *neg_score = <double *>allocate(longest * sizeof(double))
     cdef int64_t *by_score = <int64_t *>allocate(longest * sizeof(int64_t))
     cdef int64_t *work = <int64_t *>allocate(longest * sizeof(int64_t))
@@ -296,7 +295,7 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
     cdef double *tp = <double *>allocate(n_thr * sizeof(double))
     cdef double *fp = <double *>allocate(n_thr * sizeof(double))
     try:
-        if (local_codes == NULL or local_rank == NULL or local_score == NULL or local_weight == NULL
+        if (local_codes == NULL or local_rank == NULL or local_score == NULL
                 or neg_score == NULL or by_score == NULL
                 or work == NULL or tp_pr == NULL or tp_rc == NULL or tp_sc == NULL or tp_first == NULL
                 or n_tp == NULL or tp == NULL or fp == NULL):
@@ -317,9 +316,7 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
                 for i in range(n_k):
                     d = order[s0 + by_score[i]]
                     local_rank[i] = rank[d]
-                    local_weight[i] = weights[d] if weighted else 1.0
-                    if local_weight[i] > 0:
-                        top_rank = max(top_rank, rank[d])
+                    top_rank = max(top_rank, rank[d])
                     local_score[i] = scores[d]
                     for t in range(n_thr):
                         for a in range(n_area):
@@ -346,17 +343,14 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
                         nd = 0
                         first_score = 0.0
                         for i in range(n_k):
-                            # a weight w stands for w copies side by side (an image drawn w
-                            # times): the curve at their last copy is the one that counts
-                            w = local_weight[i]
-                            if local_rank[i] >= max_det or w <= 0:
+                            if local_rank[i] >= max_det:
                                 continue
                             if nd == 0:
                                 first_score = local_score[i]
                             for t in range(n_thr):
                                 code = local_codes[(i * n_thr + t) * n_area + a]
                                 if code == TRUE_POSITIVE:
-                                    tp[t] += w
+                                    tp[t] += 1.0
                                     j = n_tp[t]
                                     tp_rc[t * longest + j] = tp[t] / npig
                                     tp_pr[t * longest + j] = tp[t] / (fp[t] + tp[t] + eps)
@@ -364,7 +358,7 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
                                     tp_first[t * longest + j] = nd == 0
                                     n_tp[t] = j + 1
                                 elif code == FALSE_POSITIVE:
-                                    fp[t] += w
+                                    fp[t] += 1.0
                             nd += 1
                         for t in range(n_thr):
                             count = n_tp[t]
@@ -399,7 +393,6 @@ def coco_accumulate(Py_ssize_t cat_lo, Py_ssize_t cat_hi, const int64_t[::1] cat
         free(local_codes)
         free(local_rank)
         free(local_score)
-        free(local_weight)
         free(neg_score)
         free(by_score)
         free(work)

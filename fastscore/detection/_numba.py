@@ -191,13 +191,9 @@ def _search_left(values, n, x):
 
 
 @njit(cache=True, nogil=True)
-def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weights, max_dets, n_positive,
+def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_dets, n_positive,
                     rec_thrs, precision, recall, score_out):
     """pycocotools' accumulate() for the categories ``cat_lo..cat_hi``.
-
-    ``weights`` (empty: all 1) gives each detection a multiplicity: w copies side by side
-    (its image drawn w times by a bootstrap; 0 leaves it out), exactly when no two
-    detections of one image and category tie in score.
 
     ``order[cat_start[k]:cat_start[k + 1]]`` lists the detections of category k
     by image, then by rank in the image; each run is sorted here (stable) by
@@ -221,8 +217,6 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weigh
     local_codes = np.empty((longest, n_thr, n_area), dtype=np.uint8)
     local_rank = np.empty(longest, dtype=np.int64)
     local_score = np.empty(longest)
-    local_weight = np.empty(longest)
-    weighted = weights.shape[0] > 0
     neg_score = np.empty(longest)
     tp_pr = np.empty((n_thr, longest))  # precision, recall and score at each true positive
     tp_rc = np.empty((n_thr, longest))
@@ -242,9 +236,7 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weigh
         for i in range(n_k):
             d = order[s0 + by_score[i]]
             local_rank[i] = rank[d]
-            local_weight[i] = weights[d] if weighted else 1.0
-            if local_weight[i] > 0:
-                top_rank = max(top_rank, rank[d])
+            top_rank = max(top_rank, rank[d])
             local_score[i] = scores[d]
             for t in range(n_thr):
                 for a in range(n_area):
@@ -277,15 +269,14 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weigh
                 nd = 0
                 first_score = 0.0
                 for i in range(n_k):
-                    w = local_weight[i]
-                    if local_rank[i] >= max_det or w <= 0:
+                    if local_rank[i] >= max_det:
                         continue
                     if nd == 0:
                         first_score = local_score[i]
                     for t in range(n_thr):
                         code = local_codes[i, t, a]
                         if code == TRUE_POSITIVE:
-                            tp[t] += w
+                            tp[t] += 1.0
                             j = n_tp[t]
                             tp_rc[t, j] = tp[t] / npig
                             tp_pr[t, j] = tp[t] / (fp[t] + tp[t] + eps)
@@ -293,7 +284,7 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weigh
                             tp_first[t, j] = nd == 0
                             n_tp[t] = j + 1
                         elif code == FALSE_POSITIVE:
-                            fp[t] += w
+                            fp[t] += 1.0
                     nd += 1
                 for t in range(n_thr):
                     count = n_tp[t]

@@ -79,13 +79,11 @@ def coco_match_groups(groups, gt_lo, gt_hi, dt_lo, dt_hi, gt_index, dt_index, gt
                         codes[d, t, a] = IGNORED if outside else FALSE_POSITIVE
 
 
-def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weights, max_dets, n_positive,
+def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, max_dets, n_positive,
                     rec_thrs, precision, recall, score_out):
-    weight = np.ones(len(scores)) if len(weights) == 0 else weights
     for k in range(cat_lo, cat_hi):
         members = order[cat_start[k]:cat_start[k + 1]]
         members = members[np.argsort(-scores[members], kind="stable")]
-        members = members[weight[members] > 0]
         for a in range(codes.shape[2]):
             npig = n_positive[k, a]
             if npig == 0:
@@ -94,9 +92,8 @@ def coco_accumulate(cat_lo, cat_hi, cat_start, order, codes, rank, scores, weigh
                 kept = members[rank[members] < max_det]
                 for t in range(codes.shape[1]):
                     c = codes[kept, t, a]
-                    # a weight w: w copies side by side, whose last copy carries the curve
-                    tp = np.cumsum(np.where(c == TRUE_POSITIVE, weight[kept], 0.0))
-                    fp = np.cumsum(np.where(c == FALSE_POSITIVE, weight[kept], 0.0))
+                    tp = np.cumsum(c == TRUE_POSITIVE).astype(float)
+                    fp = np.cumsum(c == FALSE_POSITIVE).astype(float)
                     rc = tp / npig
                     pr = tp / (fp + tp + np.spacing(1))
                     recall[k, a, m, t] = rc[-1] if len(kept) else 0

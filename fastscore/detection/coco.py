@@ -475,14 +475,8 @@ def accumulation_order(matched: MatchedDetections, n_k: int, backend=None, *, by
     return order, cat_start
 
 
-def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backend=None, contiguous=True,
-                       weights=None, sorted_order=None):
-    """pycocotools' accumulate(): precision (T,R,K,A,M), recall (T,K,A,M), scores (T,R,K,A,M).
-
-    ``weights``: detection multiplicities (see the kernel); ``sorted_order``: the (order,
-    category starts) of :func:`accumulation_order`, for callers that accumulate the same
-    detections many times.
-    """
+def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backend=None, contiguous=True):
+    """pycocotools' accumulate(): precision (T,R,K,A,M), recall (T,K,A,M), scores (T,R,K,A,M)."""
     n_k = matched.n_positive.shape[0]
     T, R = len(params.iou_thresholds), len(params.recall_thresholds)
     A, M = len(params.area_ranges), len(params.max_detections)
@@ -492,13 +486,12 @@ def accumulate_matches(matched: MatchedDetections, params: CocoParams, *, backen
     scores = np.full((n_k, A, M, T, R), -1.0)
     # within a category: descending score, ties by image id then rank in the image. The
     # detections come in (image, rank) order, so two stable sorts give that order.
-    order, cat_start = accumulation_order(matched, n_k, backend) if sorted_order is None else sorted_order
+    order, cat_start = accumulation_order(matched, n_k, backend)
     max_dets = np.asarray(params.max_detections, dtype=np.int64)
     _, accumulate = _ACCUMULATE.resolve(backend)
     bounds = np.linspace(0, n_k, min(n_k, 4 * n_threads()) + 1).astype(np.int64)
-    weights = np.zeros(0) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
     map_threads(lambda lohi: accumulate(lohi[0], lohi[1], cat_start, order, matched.codes, matched.rank,
-                                        matched.score, weights, max_dets, matched.n_positive, params.recall_thresholds,
+                                        matched.score, max_dets, matched.n_positive, params.recall_thresholds,
                                         precision, recall, scores), zip(bounds[:-1], bounds[1:]))
     # pycocotools' (T, R, K, A, M) layout in memory too: a sum over the array then adds in its order
     # (``contiguous=False``: transposed views, for callers that only index them)

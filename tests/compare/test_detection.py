@@ -149,23 +149,6 @@ def test_replicate_kernel_equals_its_twin_and_the_repeated_images(two_models, ca
     np.testing.assert_array_equal(twin, repeated)
 
 
-def test_weighted_accumulation_equal_on_every_backend(two_models):
-    import fastscore
-    from fastscore.compare.detection import _Matched
-    from fastscore.detection.coco import accumulate_matches
-
-    dataset, base, _ = two_models
-    gt = _fastscore_coco(dataset)
-    m = _Matched.from_coco(gt, copy.deepcopy(base), "bbox", None, None)
-    weights = np.random.default_rng(0).integers(0, 4, len(m.matched.rank)).astype(float)
-    outs = []
-    for backend in ("cython", "numba", "reference"):
-        with fastscore.config(backend=backend):
-            outs.append(accumulate_matches(m.matched, m.core, weights=weights))
-    for other in outs[1:]:
-        assert all(np.array_equal(a, b) for a, b in zip(outs[0], other))
-
-
 def test_the_stats_are_the_gate_and_per_class_ap_its_own_family():
     import json
 
