@@ -4,8 +4,10 @@
 Random numbers come from NumPy's PCG64 (the same 64-bit stream as
 ``numpy.random.PCG64(...).random_raw()``; the state is passed in and stepped
 here), so a seed gives the same replicates on every machine. An index in
-[0, n) is Lemire's multiply-shift of one 64-bit draw, redrawn in the rare
-case that would bias it; a Poisson(1) weight inverts the CDF at one draw; a
+[0, n) is drawn as NumPy's ``Generator.integers(0, n)`` draws it (Lemire's
+multiply-shift of a 32-bit half of a 64-bit output, the low half first, for
+n <= 2^32; of a whole output beyond), redrawn in the rare case that would
+bias it; a Poisson(1) weight inverts the CDF at one draw; a
 random sign is one bit of a draw. Each call handles a block of replicates in
 order; blocks are independent (own seeds), so threads may run them in any
 order. The reference implementations are in ``fastscore/compare/_reference.py``.
@@ -44,12 +46,58 @@ cdef extern from *:
         }
         return (uint64_t)(m >> 64);
     }
+
+    /* NumPy's Generator.integers(0, n) for n <= 2^32: 32-bit halves of the 64-bit outputs (the
+       low half first, the high one at the next draw) and Lemire's 32-bit multiply-shift */
+    typedef struct { fs_pcg64 g; uint64_t buf; int have; } fs_halves;
+
+    static inline uint32_t fs_next32(fs_halves *h) {
+        if (h->have) {
+            h->have = 0;
+            return (uint32_t)(h->buf >> 32);
+        }
+        h->buf = fs_pcg64_next(&h->g);
+        h->have = 1;
+        return (uint32_t)h->buf;
+    }
+
+    static inline uint64_t fs_bounded32(fs_halves *h, uint64_t n) {
+        if (n == 1) return 0;  /* NumPy draws nothing for a range of one value */
+        if (n == 4294967296ULL) return fs_next32(h);
+        uint32_t range = (uint32_t)n;
+        uint64_t m = (uint64_t)fs_next32(h) * range;
+        uint32_t low = (uint32_t)m;
+        if (low < range) {
+            uint32_t threshold = (uint32_t)(0xFFFFFFFFu - (range - 1u)) % range;
+            while (low < threshold) {
+                m = (uint64_t)fs_next32(h) * range;
+                low = (uint32_t)m;
+            }
+        }
+        return m >> 32;
+    }
+
+    static inline void fs_halves_set(fs_halves *h, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
+                                     uint64_t inc_lo) {
+        fs_pcg64_set(&h->g, state_hi, state_lo, inc_hi, inc_lo);
+        h->have = 0;
+        h->buf = 0;
+    }
+
+    /* an index in [0, n) as NumPy's Generator.integers(0, n) draws it */
+    static inline uint64_t fs_index(fs_halves *h, uint64_t n) {
+        return n <= 4294967296ULL ? fs_bounded32(h, n) : fs_bounded(&h->g, n);
+    }
     """
     ctypedef struct fs_pcg64:
+        pass
+    ctypedef struct fs_halves:
         pass
     uint64_t fs_pcg64_next(fs_pcg64 *g) nogil
     void fs_pcg64_set(fs_pcg64 *g, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo) nogil
     uint64_t fs_bounded(fs_pcg64 *g, uint64_t n) nogil
+    void fs_halves_set(fs_halves *h, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo) nogil
+    uint64_t fs_index(fs_halves *h, uint64_t n) nogil
 
 
 def pcg64_raw(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t inc_lo, Py_ssize_t count):
@@ -66,28 +114,29 @@ def pcg64_raw(uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi, uint64_t in
 def bootstrap_sums(const double[:, ::1] values, uint64_t state_hi, uint64_t state_lo, uint64_t inc_hi,
                    uint64_t inc_lo, double[:, ::1] out):
     """Multinomial bootstrap: for each replicate b (row of ``out``, in order), n draws with
-    replacement of the n rows of ``values``; out[b, c] = the sum of column c over the draws
-    (added in draw order)."""
+    replacement of the n rows of ``values``, the indices NumPy's
+    ``Generator(PCG64).integers(0, n, size=(B, n))`` would draw from this state;
+    out[b, c] = the sum of column c over the draws (added in draw order)."""
     cdef Py_ssize_t n = values.shape[0], k = values.shape[1], b, j, c
     cdef uint64_t row
-    cdef fs_pcg64 g
+    cdef fs_halves h
     cdef double *acc = <double *>malloc(sizeof(double) * (k if k > 0 else 1))
     if acc == NULL:
         raise MemoryError()
     cdef double one, two
-    fs_pcg64_set(&g, state_hi, state_lo, inc_hi, inc_lo)
+    fs_halves_set(&h, state_hi, state_lo, inc_hi, inc_lo)
     with nogil:
         for b in range(out.shape[0]):
             if k == 1:  # the common cases in registers
                 one = 0.0
                 for j in range(n):
-                    one += values[fs_bounded(&g, <uint64_t>n), 0]
+                    one += values[fs_index(&h, <uint64_t>n), 0]
                 out[b, 0] = one
                 continue
             if k == 2:
                 one = two = 0.0
                 for j in range(n):
-                    row = fs_bounded(&g, <uint64_t>n)
+                    row = fs_index(&h, <uint64_t>n)
                     one += values[row, 0]
                     two += values[row, 1]
                 out[b, 0] = one
@@ -96,7 +145,7 @@ def bootstrap_sums(const double[:, ::1] values, uint64_t state_hi, uint64_t stat
             for c in range(k):
                 acc[c] = 0.0
             for j in range(n):
-                row = fs_bounded(&g, <uint64_t>n)
+                row = fs_index(&h, <uint64_t>n)
                 for c in range(k):
                     acc[c] += values[row, c]
             for c in range(k):

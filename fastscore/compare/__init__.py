@@ -1,10 +1,15 @@
 """Comparison: is the candidate model worse than the baseline? Paired intervals, tests and verdicts.
 
-``compare_scores`` compares per-example scores (any metric, 0/1 correctness);
-every comparison returns a :class:`Comparison` (one row per metric: both
-values, delta, its interval, the test's p, the multiplicity-adjusted p, a
-verdict). The replicates of all metrics share one resampling (see
-``fastscore.compare.resampling``), so comparisons are paired and joint.
+``compare_scores`` compares per-example scores (any metric, 0/1 correctness),
+``compare_calibration`` calibration errors, ``compare_detections`` the COCO
+summary and per-class AP, ``compare_ratings`` (and ``Leaderboard.compare``)
+leaderboard ratings, ``compare_vendi`` diversity; every comparison returns a
+:class:`Comparison` (one row per metric: both values, delta, its interval, the
+test's p, the multiplicity-adjusted p, a verdict). The replicates of all
+metrics share one resampling (see ``fastscore.compare.resampling``), so
+comparisons are paired and joint. ``ScoresComparison``,
+``CalibrationComparison`` and ``DetectionComparison`` are the same comparisons
+as accumulators (shards, ``fastscore.dask``).
 """
 import importlib
 

@@ -28,18 +28,48 @@ class _PCG64:
         return m >> 64
 
 
+class _Halves(_PCG64):
+    """32-bit halves of the outputs, the low half first (NumPy's buffered uint32 draws)."""
+
+    def __init__(self, *state):
+        super().__init__(*state)
+        self.buffer = None
+
+    def next32(self) -> int:
+        if self.buffer is not None:
+            half, self.buffer = self.buffer >> 32, None
+            return half
+        self.buffer = self.next()
+        return self.buffer & 0xFFFFFFFF
+
+    def index(self, n: int) -> int:
+        """As NumPy's Generator.integers(0, n)."""
+        if n > 2 ** 32:
+            return self.bounded(n)
+        if n == 1:
+            return 0
+        if n == 2 ** 32:
+            return self.next32()
+        m = self.next32() * n
+        if (m & 0xFFFFFFFF) < n:
+            threshold = (0xFFFFFFFF - (n - 1)) % n
+            while (m & 0xFFFFFFFF) < threshold:
+                m = self.next32() * n
+        return m >> 32
+
+
 def pcg64_raw(state_hi, state_lo, inc_hi, inc_lo, count):
     g = _PCG64(state_hi, state_lo, inc_hi, inc_lo)
     return [g.next() for _ in range(count)]
 
 
 def bootstrap_sums(values, state_hi, state_lo, inc_hi, inc_lo, out):
-    g = _PCG64(state_hi, state_lo, inc_hi, inc_lo)
+    g = _Halves(state_hi, state_lo, inc_hi, inc_lo)
     n, k = values.shape
     for b in range(out.shape[0]):
         acc = [0.0] * k
         for _ in range(n):
-            row = g.bounded(n)
+            row = g.index(n)
             for c in range(k):
                 acc[c] += values[row, c]
         out[b] = acc

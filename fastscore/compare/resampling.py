@@ -9,10 +9,13 @@ weights, so a comparison is paired and joint.
 The generator is NumPy's PCG64: replicates come in blocks of 64, block k
 seeded by ``numpy.random.SeedSequence(seed).spawn(n_blocks)[k]``; within a
 block the kernels step the PCG64 state themselves (the same 64-bit stream as
-``PCG64(...).random_raw()``) and draw, replicate after replicate, one 64-bit
-number per unit (an index by Lemire's unbiased multiply-shift, or a Poisson
-weight by inverting its CDF), one bit per unit for a sign flip. So a seed gives
-the same replicates on every machine, whatever the number of threads.
+``PCG64(...).random_raw()``) and draw, replicate after replicate: for the
+multinomial bootstrap, the example indices NumPy's
+``Generator(PCG64(child)).integers(0, n, size=(64, n))`` gives (Lemire's
+unbiased multiply-shift of 32-bit halves, tested equal); a Poisson weight per
+unit by inverting its CDF at one 64-bit number; one bit per unit for a sign
+flip. So a seed gives the same replicates on every machine, whatever the
+number of threads.
 """
 from __future__ import annotations
 

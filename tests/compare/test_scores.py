@@ -176,6 +176,19 @@ def test_same_seed_same_replicates_and_kernels_equal_their_reference():
     assert pcg64_raw(*state, 10) == np.random.PCG64(child).random_raw(10).tolist()
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 1000, 40_000])
+def test_bootstrap_draws_are_numpys_integers(n):
+    """A block's indices are NumPy's Generator(PCG64(child)).integers(0, n, size=(B, n)); the sums
+    add them in draw order (a cumulative sum's last value)."""
+    values = np.random.default_rng(n).normal(size=(n, 1))
+    sums = resampling.resampled_sums(values, 70, seed=8)  # two blocks: 64 and 6 replicates
+    children = np.random.SeedSequence(8).spawn(2)
+    for block, size in enumerate((64, 6)):
+        idx = np.random.Generator(np.random.PCG64(children[block])).integers(0, n, size=(size, n))
+        expected = np.cumsum(values[idx, 0], axis=1)[:, -1]
+        assert np.array_equal(sums[64 * block:64 * block + size, 0], expected)
+
+
 def test_multinomial_weights_draw_n_units_and_poisson_weights_have_mean_one():
     ones = np.ones((500, 1))
     assert (resampling.resampled_sums(ones, 64, seed=0) == 500).all()
