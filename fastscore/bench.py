@@ -528,7 +528,7 @@ def _compare_cases():
         return y, p, np.clip(0.5 + 1.3 * (p - 0.5), 0, 1)
 
     def ours_calibration(data):
-        row = compare_calibration(*data, n_boot=1000)["ece"]
+        row = compare_calibration(*data, metrics=("ece", "mce", "rmsce", "brier"), n_boot=1000)["ece"]
         return row.ci_low, row.ci_high
 
     def numpy_loop(data):

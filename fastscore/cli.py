@@ -670,7 +670,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="the README table's sizes: 10^7 predictions (binned report), 10^6 (smooth ECE in both "
                            "regimes, one-sort estimators), 10^5 (KDE-ECE); 4,000 Vendi samples; 10^6 battles; 10^4 "
                            "rankings of 50 items; Kemeny m = 20; 2,000 and 5,000 COCO images; 3,000 boxes; 10^4 "
-                           "assignments; comparisons of 10,000 scores and of 10^6 predictions (several minutes)")
+                           "assignments; comparisons of 5,000 COCO images, 10,000 scores and 10^6 predictions (several "
+                           "minutes)")
     bench.add_argument("--cold", action="store_true",
                        help="also time each side in a fresh process with an empty JIT cache (import + first call)")
     bench.add_argument("--scaling", action="store_true", help="time fastscore at growing sizes (with --full up to 10^8 predictions, 10^7 battles, 5,000 COCO images, 10^6 Vendi samples); print log-log slopes")

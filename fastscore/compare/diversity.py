@@ -32,7 +32,7 @@ def _replicates(X, kernel, q, n_boot, seed_sequence):
 
 
 def compare_vendi(X_baseline, X_candidate, *, kernel="cosine", q=1, n_boot=1000, ci=0.95, seed=0, margin=None,
-                  higher_is_better=True, correction="holm") -> Comparison:
+                  higher_is_better=True, correction="holm", paired=False) -> Comparison:
     """Is the candidate's sample set less diverse (Vendi score) than the baseline's?
 
     The two sets are independent (generations of two models): each is resampled within itself
@@ -51,6 +51,9 @@ def compare_vendi(X_baseline, X_candidate, *, kernel="cosine", q=1, n_boot=1000,
         As in ``compare_scores`` (the margin in Vendi units).
     higher_is_better : bool, default True
         More diverse is better.
+    paired : bool, default False
+        Row i of both sets comes from the same prompt (or seed): both sets are resampled with
+        the same draws (then identical sets give every replicate delta 0 and p = 1).
 
     Returns
     -------
@@ -77,18 +80,23 @@ def compare_vendi(X_baseline, X_candidate, *, kernel="cosine", q=1, n_boot=1000,
             raise ValueError(f"{label} must be an (n, d) array of at least 2 samples, got shape {X.shape}.")
         if not np.isfinite(X).all():
             raise ValueError(f"{label} holds NaN or infinite values.")
+    if paired and Xb.shape[0] != Xc.shape[0]:
+        raise ValueError(f"paired=True needs one row per prompt in both sets, got {Xb.shape[0]} and {Xc.shape[0]} "
+                         f"rows; pass paired=False for two independent sets.")
     if Xb.shape[1] != Xc.shape[1]:
         raise ValueError(f"the two sets have different dimensions ({Xb.shape[1]} and {Xc.shape[1]}); embed both "
                          f"with the same model.")
     base, cand = float(vendi_score(Xb, kernel=kernel, q=q)), float(vendi_score(Xc, kernel=kernel, q=q))
     seeds = np.random.SeedSequence(seed).spawn(2)
-    theta = _replicates(Xc, kernel, q, n_boot, seeds[1]) - _replicates(Xb, kernel, q, n_boot, seeds[0])
+    theta = (_replicates(Xc, kernel, q, n_boot, seeds[0] if paired else seeds[1])
+             - _replicates(Xb, kernel, q, n_boot, seeds[0]))
     low, high = _percentile_interval(theta, ci)
     p, p_se = bootstrap_p_value(theta, margin, higher_is_better)
     p_adj = float(adjust_p_values([p], correction or "none")[0])
     row = MetricComparison(metric="vendi", higher_is_better=bool(higher_is_better), baseline=base, candidate=cand,
                            delta=cand - base, ci_low=low, ci_high=high, p_value=float(p), p_adjusted=p_adj,
-                           p_mc_se=float(p_se), test="two-sample bootstrap (each set resampled within itself)",
+                           p_mc_se=float(p_se), test="paired bootstrap (the same draws of rows for both sets)" if paired
+                           else "two-sample bootstrap (each set resampled within itself)",
                            verdict=verdict(cand - base, low, high, p_adj, 1 - ci, higher_is_better, margin))
     return Comparison(rows=(row,), method="bootstrap", n_boot=n_boot, ci=ci, margin=margin,
                       correction=correction or "none", seed=seed, resample="multinomial",

@@ -81,7 +81,9 @@ def resampled_sums(values: np.ndarray, n_boot: int, *, seed=0, resample: str = "
     out = np.empty((n_boot, values.shape[1]))
     states = block_states(seed, n_boot)
     if resample == "multinomial":
-        _, kernel = _BOOTSTRAP.resolve(backend)
+        name, kernel = _BOOTSTRAP.resolve(backend)
+        if name == "cython" and values.shape[1] == 1 and values.shape[0] <= 2 ** 32:
+            return _one_column_sums(values[:, 0].copy(), states, out, kernel)
         run = lambda k: kernel(values, *states[k], out[k * BLOCK:(k + 1) * BLOCK])  # noqa: E731
     elif resample == "poisson":
         _, kernel = _POISSON.resolve(backend)
@@ -90,6 +92,26 @@ def resampled_sums(values: np.ndarray, n_boot: int, *, seed=0, resample: str = "
     else:
         raise ValueError(f"resample must be 'multinomial' or 'poisson', got {resample!r}.")
     map_threads(run, range(len(states)))
+    return out
+
+
+def _one_column_sums(column, states, out, kernel):
+    """The multinomial sums of one column, full blocks four at a time (``bootstrap_sums_4``: the
+    same numbers as one block per call, the generators' latencies overlapped)."""
+    from .._cy.compare import bootstrap_sums_4
+
+    n_boot = out.shape[0]
+    groups = n_boot // BLOCK // 4
+    packed = np.array(states[:4 * groups], dtype=np.uint64).reshape(groups, 4, 4)
+    rest = list(range(4 * groups, len(states)))
+
+    def run(job):
+        if job < groups:
+            bootstrap_sums_4(column, packed[job], out[4 * BLOCK * job:4 * BLOCK * (job + 1), 0].reshape(4, BLOCK))
+        else:
+            k = rest[job - groups]
+            kernel(column[:, None], *states[k], out[k * BLOCK:(k + 1) * BLOCK])
+    map_threads(run, range(groups + len(rest)))
     return out
 
 

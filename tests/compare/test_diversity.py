@@ -31,6 +31,11 @@ def test_values_verdicts_and_identical_sets():
     assert row.verdict == "regression" and row.ci_high < 0
     same = compare_vendi(varied, varied.copy(), n_boot=300)["vendi"]
     assert same.delta == 0 and same.verdict == "no significant change"
+    # the same rows drawn for both sets: identical sets tie on every replicate
+    paired = compare_vendi(varied, varied.copy(), n_boot=300, paired=True)["vendi"]
+    assert paired.delta == 0 and paired.p_value == 1 and paired.ci_low == paired.ci_high == 0
+    with pytest.raises(ValueError, match="one row per prompt"):
+        compare_vendi(varied, varied[:-1], paired=True)
 
 
 def test_bad_input():

@@ -255,3 +255,17 @@ def test_score_shards_merge_to_the_one_call_comparison():
         ScoresComparison().update(base[:5], cand[:5], ids[:5]).update(base[5:9], cand[5:9])
     with pytest.raises(TypeError, match="to update"):
         merged.compute(ids=ids)
+
+
+def test_four_blocks_side_by_side_equal_one_block_per_call():
+    from fastscore._cy.compare import bootstrap_sums, bootstrap_sums_4
+
+    values = np.random.default_rng(3).normal(size=(777, 1))
+    sums = resampling.resampled_sums(values, 64 * 9 + 5, seed=12)  # two groups of four, two more blocks
+    states = resampling.block_states(12, 64 * 9 + 5)
+    for k, state in enumerate(states):
+        alone = np.empty((64 if k < 9 else 5, 1))
+        bootstrap_sums(values, *state, alone)
+        assert np.array_equal(sums[64 * k:64 * k + len(alone)], alone)
+    with pytest.raises(ValueError, match="four blocks"):
+        bootstrap_sums_4(values[:, 0].copy(), np.zeros((3, 4), np.uint64), np.empty((3, 64)))
