@@ -358,7 +358,7 @@ class _CocoFiles:
         "ultrafast_pycocotools": ("ultrafast_pycocotools", "COCO", "ultrafast_pycocotools", "COCOeval"),
     }
 
-    def __init__(self, n_images, iou_type="bbox"):
+    def __init__(self, n_images, iou_type="bbox", with_candidate=False):
         import tempfile
 
         from .datasets import synthetic
@@ -370,21 +370,13 @@ class _CocoFiles:
         self.gt_path, self.dt_path = (str(p) for p in synthetic.write_coco_set(self._folder.name, maker,
                                                                              n_images=n_images))
         self._loaded = {}
-        self._candidate_path = None
-
-    @property
-    def candidate_path(self):
-        """A second detector's results on the same images (``synthetic.second_detector``), written on first use."""
-        if self._candidate_path is None:
-            from .datasets import synthetic
-
-            path = f"{self._folder.name}/dt_candidate.json"
+        self.candidate_path = None
+        if with_candidate:  # a second detector's results on the same images (synthetic.second_detector)
+            self.candidate_path = f"{self._folder.name}/dt_candidate.json"
             with open(self.dt_path) as f:
                 results = json.load(f)
-            with open(path, "w") as f:
+            with open(self.candidate_path, "w") as f:
                 json.dump(synthetic.second_detector(results), f)
-            self._candidate_path = path
-        return self._candidate_path
 
     @classmethod
     def classes(cls, library):
@@ -559,8 +551,8 @@ def _compare_cases():
     return [
         Case("compare", "COCO boxes, 2 models x 1,000 replicates (12 stats + per-class AP) from files "
                         "vs ONE evaluation of one model",
-             {"quick": 30, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
-             _CocoFiles, ours_detections,
+             {"quick": 300, "full": 5000, "scaling": [100, 300, 1000], "scaling_full": [300, 1000, 5000]},
+             lambda n: _CocoFiles(n, with_candidate=True), ours_detections,
              [Anchor("pycocotools (one evaluation)", "pycocotools", "pip install pycocotools",
                      pycocotools_one_model, baseline_is_pycocotools, extra="test")]),
         Case("compare", "paired bootstrap of a mean score difference (9,999 replicates)",
