@@ -255,10 +255,13 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
 
     Parameters
     ----------
-    gt : str, path or ``fastscore.compat.pycocotools.COCO``
-        The ground truth.
-    baseline, candidate : str, path or list of result dicts
-        The two models' results (as ``COCO.loadRes`` reads them).
+    gt : str, path, ``fastscore.compat.pycocotools.COCO``, a COCO dataset dict, or columns
+        The ground truth: a file, a COCO object, the dict a COCO file holds ("images",
+        "annotations", "categories"), or the columnar form of ``evaluate_detections`` (a mapping
+        of arrays "image_id", "category_id", "bbox", ...; then the results are columns too, the
+        images those in the columns or ``image_ids``, the per-class rows named by id).
+    baseline, candidate : str, path, list of result dicts, or columns
+        The two models' results (as ``COCO.loadRes`` reads them, or columns with ``gt``).
     iou_type : {"bbox", "segm", "keypoints"}
     n_boot, ci, seed, margin, correction
         As in ``compare_scores`` (the margin in the stats' units, e.g. 0.005 AP).
@@ -294,7 +297,17 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
 
     n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
     seed = check_seed(seed)
-    if not isinstance(gt, COCO):
+    if hasattr(gt, "keys") and "image_id" in gt.keys():  # the columnar form: one shard of every image
+        state = DetectionComparison(iou_type=iou_type, category_ids=category_ids)
+        state.update(gt, baseline, candidate, image_ids=image_ids)
+        return state.compute(n_boot=n_boot, ci=ci, seed=seed, margin=margin, correction=correction,
+                             per_class=per_class)
+    if isinstance(gt, dict):  # a COCO dataset held in memory
+        with contextlib.redirect_stdout(io.StringIO()):
+            dataset, gt = gt, COCO()
+            gt.dataset = dataset
+            gt.createIndex()
+    elif not isinstance(gt, COCO):
         with contextlib.redirect_stdout(io.StringIO()):
             gt = COCO(gt)
     models = [_Matched.from_coco(gt, results, iou_type, image_ids, category_ids) for results in (baseline, candidate)]

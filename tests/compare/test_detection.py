@@ -215,3 +215,16 @@ def test_shards_of_images_merge_to_the_one_call_comparison(two_models):
         states[0].copy().merge(states[0])
     with pytest.raises(ValueError, match="no images"):
         DetectionComparison().compute()
+
+
+def test_dataset_dicts_and_columns_are_accepted(two_models):
+    dataset, base, cand = two_models
+    from_objects = compare_detections(_fastscore_coco(dataset), copy.deepcopy(base), copy.deepcopy(cand), n_boot=100)
+    from_dict = compare_detections(copy.deepcopy(dataset), copy.deepcopy(base), copy.deepcopy(cand), n_boot=100)
+    assert _rows(from_dict) == _rows(from_objects)
+    (gt, dt_base), (_, dt_cand) = _columns(dataset, base), _columns(dataset, cand)
+    images = sorted(img["id"] for img in dataset["images"])
+    cats = sorted(c["id"] for c in dataset["categories"])
+    columns = compare_detections(gt, dt_base, dt_cand, n_boot=100, image_ids=images, category_ids=cats)
+    by_id = [(r[:-2], r[-1]) for r in _rows(columns)]
+    assert by_id == [(r[:-2], r[-1]) for r in _rows(from_objects)]  # the same numbers, classes named by id
