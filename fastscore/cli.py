@@ -274,22 +274,24 @@ def _starts_with(path, character):
                 return chunk.lstrip()[:1] == character
 
 
-def read_battles(path):
-    """model_a, model_b, winner columns of a .jsonl (or .json: lines, or one array of records),
-    .csv or .parquet file of battles."""
+def read_battles(path, extra=()):
+    """model_a, model_b, winner columns (then the ``extra`` ones) of a .jsonl (or .json: lines,
+    or one array of records), .csv or .parquet file of battles."""
+    columns = ("model_a", "model_b", "winner", *extra)
+    named = ", ".join(columns[:-1]) + " and " + columns[-1]
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
             import pandas as pd
 
-            frame = pd.read_parquet(path, columns=["model_a", "model_b", "winner"])
+            frame = pd.read_parquet(path, columns=list(columns))
         except ImportError as exc:
             raise ValueError(f"reading {path.name} needs pandas and a Parquet engine ({exc}): pip install "
                              f"pandas pyarrow (or fastparquet), or save the battles as .csv / .jsonl.") from None
         except (ValueError, KeyError) as exc:  # the engines name a missing column in their own words
-            raise ValueError(f"{path.name}: battles need the columns model_a, model_b and winner ({exc}).") from None
-        return tuple(frame[c].to_numpy() for c in ("model_a", "model_b", "winner"))
+            raise ValueError(f"{path.name}: battles need the columns {named} ({exc}).") from None
+        return tuple(frame[c].to_numpy() for c in columns)
     rows = []
     if suffix == ".json" and _starts_with(path, "["):  # one array of battle records (Arena's clean_battle dumps)
         with open(path, encoding="utf-8") as f:
@@ -315,9 +317,9 @@ def read_battles(path):
     else:
         raise ValueError(f"{path.name}: battles must be .jsonl, .csv or .parquet.")
     try:
-        return tuple(np.array([row[c] for row in rows], dtype=object) for c in ("model_a", "model_b", "winner"))
+        return tuple(np.array([row[c] for row in rows], dtype=object) for c in columns)
     except KeyError as exc:
-        raise ValueError(f"{path.name}: every battle needs model_a, model_b and winner; one lacks {exc}.") from None
+        raise ValueError(f"{path.name}: every battle needs {named}; one lacks {exc}.") from None
 
 
 def format_leaderboard(board, top=None) -> str:

@@ -130,11 +130,15 @@ def _cmd_arena(args) -> int:
     from ..ranking import bradley_terry
     from .ratings import compare_ratings
 
-    model_a, model_b, winner = read_battles(args.file)
+    columns = read_battles(args.file, (args.cluster_column,) if args.cluster_column else ())
+    model_a, model_b, winner = columns[:3]
     if args.method == "bootstrap" and args.n_boot < 100:
         raise ValueError(f"--n-boot {args.n_boot} is too few bootstrap rounds for an interval; use 1000 or more.")
+    if args.cluster_column and args.method != "bootstrap":
+        raise ValueError("--cluster-column needs --method bootstrap (the analytic covariance treats battles as "
+                         "independent).")
     board = bradley_terry(model_a, model_b, winner, bootstrap=args.n_boot if args.method == "bootstrap" else 0,
-                          seed=args.seed, ci=args.ci)
+                          seed=args.seed, ci=args.ci, cluster=columns[3] if args.cluster_column else None)
     for model in (args.baseline, args.candidate):
         if model not in set(board.models.tolist()):
             raise ValueError(f"model {model!r} fought no battle in {args.file}.")
@@ -193,6 +197,8 @@ def add_parser(commands):
     arena.add_argument("file", help=".jsonl, .json, .csv or .parquet with model_a, model_b, winner")
     arena.add_argument("--baseline", required=True, help="the baseline model's name")
     arena.add_argument("--candidate", required=True, help="the candidate model's name")
+    arena.add_argument("--cluster-column", metavar="NAME",
+                       help="a column of conversation (or prompt) ids: the bootstrap redraws whole conversations")
     arena.add_argument("--method", choices=["bootstrap", "analytic"], default="bootstrap",
                        help="joint bootstrap rounds, or the covariance of the fit (no resampling)")
     _shared(arena, 1000)

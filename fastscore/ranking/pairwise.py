@@ -448,7 +448,7 @@ def bradley_terry_from_counts(wins, ties=None, *, models=None, scale=400.0, base
 
 def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0, init_rating=1000.0, anchor=None,
                   regularization=0.0, ties_model="half", bootstrap=0, resample="multinomial", seed=None,
-                  ci=0.95, backend=None) -> Leaderboard:
+                  ci=0.95, cluster=None, backend=None) -> Leaderboard:
     """Bradley-Terry leaderboard of battles (Chatbot Arena's maximum-likelihood ratings).
 
     Parameters
@@ -475,6 +475,11 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
         "poisson" weights each battle by a Poisson(1) draw instead: the law
         that merges across shards (see ``BattleCounts``).
     seed : int, optional
+    cluster : array-like, optional
+        One id per battle (its conversation, prompt or judge session): the
+        bootstrap redraws whole clusters (multinomial: as many clusters as
+        there are; poisson: a Poisson(1) weight per cluster), for battles that
+        are not independent.
 
     Examples
     --------
@@ -491,10 +496,27 @@ def bradley_terry(model_a, model_b=None, outcome=None, *, scale=400.0, base=10.0
     theta, nu = _fit(wins, ties, ties_model, regularization, names)
     rating = _to_scale(theta, names, scale, base, init_rating, anchor)
     battles = (wins + wins.T + ties).sum(axis=1)
+    clusters = None if cluster is None else _cluster_cells(a, b, score, cluster, names.size)
     lower, upper, rounds = _bootstrap_bounds(wins, ties, theta, names, bootstrap, resample, seed, ci, regularization,
-                                             (scale, base, init_rating, anchor), ties_model)
+                                             (scale, base, init_rating, anchor), ties_model, clusters)
     covariance = _rating_covariance(wins, ties, theta, regularization, scale, base) if ties_model == "half" else None
     return _leaderboard(names, rating, battles, lower, upper, nu, rounds, covariance)
+
+
+def _cluster_cells(a, b, score, cluster, m):
+    """(unit, cell, count, n_units): the battles of each cluster in the cells of ``_bootstrap_bounds``
+    (i beat j at i * m + j; a tie of i < j at m * m + its place in np.triu_indices(m, 1))."""
+    cluster = np.asarray(cluster).reshape(-1)
+    if cluster.shape != a.shape:
+        raise ValueError(f"cluster must give one id per battle ({a.size}), got {cluster.size}.")
+    _, unit = np.unique(cluster, return_inverse=True)
+    unit = unit.reshape(-1)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    tie_cell = m * m + lo * (2 * m - lo - 1) // 2 + (hi - lo - 1)
+    cell = np.where(score == 1, a * m + b, np.where(score == 0, b * m + a, tie_cell))
+    n_cells = m * m + m * (m - 1) // 2
+    keys, counts = np.unique(unit * n_cells + cell, return_counts=True)
+    return keys // n_cells, keys % n_cells, counts.astype(np.float64), int(unit.max()) + 1 if unit.size else 0
 
 
 def _rating_covariance(wins, ties, theta, regularization, scale, base):
@@ -520,14 +542,15 @@ def _fit(wins, ties, ties_model, regularization, names, initial=None):
 
 
 def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regularization, scale_args,
-                      ties_model="half"):
+                      ties_model="half", clusters=None):
     """Percentile bounds of the ratings over bootstrap rounds drawn on the count matrix (None, None if rounds = 0).
 
     "multinomial" redraws as many battles as there were, with replacement
     (Arena's law): one multinomial over the cells (i beat j; i tied j, i < j).
     "poisson" gives every battle a Poisson(1) weight: a cell holding c
     battles becomes Poisson(c), so the rounds of merged shards follow the law
-    of one pass over all battles.
+    of one pass over all battles. ``clusters`` (``_cluster_cells``) redraws
+    whole clusters of battles instead (multinomial or Poisson weights per cluster).
     """
     if not rounds:
         return None, None, None
@@ -544,7 +567,13 @@ def _bootstrap_bounds(wins, ties, theta, names, rounds, resample, seed, ci, regu
     total = int(round(cells.sum()))
     ratings = np.empty((rounds, m))
     for r in range(rounds):
-        drawn = rng.multinomial(total, cells / cells.sum()) if resample == "multinomial" else rng.poisson(cells)
+        if clusters is not None:
+            unit, cell, count, n_units = clusters
+            weight = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units)) if resample == "multinomial" \
+                else rng.poisson(1.0, n_units)
+            drawn = np.bincount(cell, weight[unit] * count, minlength=cells.size)
+        else:
+            drawn = rng.multinomial(total, cells / cells.sum()) if resample == "multinomial" else rng.poisson(cells)
         boot_wins = drawn[: m * m].reshape(m, m).astype(np.float64)
         boot_ties = np.zeros((m, m))
         boot_ties[upper] = drawn[m * m:]

@@ -97,7 +97,8 @@ def test_arena_comparison(tmp_path, capsys):
     for _ in range(3000):
         a, b = rng.choice(list(strength), 2, replace=False)
         won = rng.random() < 1 / (1 + np.exp(-(strength[a] - strength[b])))
-        rows.append(json.dumps({"model_a": a, "model_b": b, "winner": "model_a" if won else "model_b"}))
+        rows.append(json.dumps({"model_a": a, "model_b": b, "winner": "model_a" if won else "model_b",
+                                "conv_id": len(rows) // 4}))
     path = tmp_path / "battles.jsonl"
     path.write_text("\n".join(rows))
     assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "new"]) == 1
@@ -107,6 +108,12 @@ def test_arena_comparison(tmp_path, capsys):
     assert "equivalent" in capsys.readouterr().out
     assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "ghost"]) == 2
     assert "fought no battle" in capsys.readouterr().err
+    # conversations of four battles redrawn whole
+    assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "new", "--cluster-column",
+                 "conv_id", "--json", str(tmp_path / "out.json")]) == 1
+    assert main(["compare", "arena", str(path), "--baseline", "old", "--candidate", "new", "--cluster-column",
+                 "session"]) == 2
+    assert "session" in capsys.readouterr().err
 
 
 def test_the_readme_detection_example(tmp_path):

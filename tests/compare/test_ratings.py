@@ -100,3 +100,21 @@ def test_battle_shards_give_the_one_call_rating_comparison():
         np.testing.assert_allclose([ours.rows[0].delta, ours.rows[0].ci_low, ours.rows[0].ci_high],
                                    [theirs.rows[0].delta, theirs.rows[0].ci_low, theirs.rows[0].ci_high], atol=1e-6)
         assert ours.rows[0].verdict == theirs.rows[0].verdict
+
+
+def test_a_clustered_round_is_the_fit_on_the_drawn_conversations():
+    from fastscore.datasets.synthetic import arena_battles
+
+    battles = arena_battles(n_battles=3000, n_models=5, seed=3)
+    a, b, w = (np.asarray(battles[c], dtype=str) for c in ("model_a", "model_b", "winner"))
+    conversation = np.arange(3000) // 3  # three battles per conversation
+    board = bradley_terry(a, b, w, bootstrap=4, seed=7, cluster=conversation)
+    rng = np.random.default_rng(7)
+    for r in range(4):
+        drawn = rng.multinomial(1000, np.full(1000, 1 / 1000))
+        take = np.repeat(np.arange(3000), drawn[conversation])  # each conversation as often as drawn
+        refit = bradley_terry(a[take], b[take], w[take])
+        by_name = dict(zip(refit.models.tolist(), refit.rating))
+        np.testing.assert_allclose(board.rounds[r], [by_name[m] for m in board.models.tolist()], atol=1e-6)
+    with pytest.raises(ValueError, match="one id per battle"):
+        bradley_terry(a, b, w, bootstrap=4, cluster=conversation[:-1])
