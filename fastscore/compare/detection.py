@@ -224,19 +224,46 @@ _REPLICATES = Kernel("COCO replicates", {"cython": "fastscore._cy.coco_replicate
 REPLICATE_BLOCK = 256  # replicates drawn at a time (their counts: REPLICATE_BLOCK x images int32)
 
 
-def _replicates(models, iou_type, per_class, n_img, n_boot, seed):
-    """(2, n_boot, stats [+ per-class AP]): the two models on the same multinomial image draws."""
+def _check_resample(resample):
+    if resample not in ("multinomial", "poisson"):
+        raise ValueError(f"resample must be 'multinomial' (images drawn with replacement) or 'poisson', "
+                         f"got {resample!r}.")
+
+
+def _image_units(image_ids, cluster):
+    """(unit of each image, number of units): images resampled alone, or by ``cluster``, a mapping
+    image id -> cluster id (the frames of one video, the crops of one scene)."""
+    if cluster is None:
+        return np.arange(len(image_ids)), len(image_ids)
+    if not hasattr(cluster, "get"):
+        raise TypeError(f"cluster must map image id -> cluster id (a dict), got {type(cluster).__name__}.")
+    missing = [int(i) for i in image_ids if int(i) not in cluster]
+    if missing:
+        raise ValueError(f"cluster gives no cluster to {len(missing)} evaluated image(s) (first: {missing[:5]}); "
+                         f"map every image id.")
+    labels = np.array([str(cluster[int(i)]) for i in image_ids])
+    _, unit = np.unique(labels, return_inverse=True)
+    return unit.reshape(-1), int(unit.max()) + 1
+
+
+def _replicates(models, iou_type, per_class, n_boot, seed, resample="multinomial", cluster=None):
+    """(2, n_boot, stats [+ per-class AP]): the two models on the same image (or cluster) draws."""
     from ._reference import repeated_images_stats
 
     kind = "keypoints" if iou_type == "keypoints" else "bbox"
     plans = [m.plan(kind, per_class) for m in models]
     n_out = len(models[0].stats) + (models[0].matched.n_positive.shape[0] if per_class else 0)
     out = np.empty((2, n_boot, n_out))
+    unit, n_units = _image_units(models[0].image_ids, cluster)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed)))
     _, kernel = _REPLICATES.resolve()
     for first in range(0, n_boot, REPLICATE_BLOCK):
         size = min(REPLICATE_BLOCK, n_boot - first)
-        counts = rng.multinomial(n_img, np.full(n_img, 1.0 / n_img), size=size).astype(np.int32)
+        if resample == "multinomial":
+            drawn = rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=size)
+        else:
+            drawn = rng.poisson(1.0, (size, n_units))
+        counts = np.ascontiguousarray(drawn[:, unit], dtype=np.int32)  # an image as often as its cluster
         for side, (model, plan) in enumerate(zip(models, plans)):
             if plan is None:  # settings the kernel does not take: the repeated images themselves
                 for b in range(size):
@@ -250,7 +277,8 @@ def _replicates(models, iou_type, per_class, n_img, n_boot, seed):
 
 
 def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000, ci=0.95, seed=0, margin=None,
-                       correction="holm", per_class=True, image_ids=None, category_ids=None) -> Comparison:
+                       correction="holm", per_class=True, image_ids=None, category_ids=None, resample="multinomial",
+                       cluster=None) -> Comparison:
     """Is the candidate detector worse than the baseline on the same COCO ground truth?
 
     Parameters
@@ -269,6 +297,12 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
         Add one row per category (its AP) after the 12 COCO stats.
     image_ids, category_ids : optional
         pycocotools' imgIds / catIds (default: every image and category of the ground truth).
+    resample : {"multinomial", "poisson"}
+        Images drawn with replacement as many times as there are (a replicate is the data set
+        with each image repeated as often as drawn), or a Poisson(1) count per image.
+    cluster : dict, optional
+        image id -> cluster id (the frames of one video, ...): whole clusters are drawn, each
+        image of a cluster as often as its cluster.
 
     Returns
     -------
@@ -297,11 +331,12 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
 
     n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
     seed = check_seed(seed)
+    _check_resample(resample)
     if hasattr(gt, "keys") and "image_id" in gt.keys():  # the columnar form: one shard of every image
         state = DetectionComparison(iou_type=iou_type, category_ids=category_ids)
         state.update(gt, baseline, candidate, image_ids=image_ids)
         return state.compute(n_boot=n_boot, ci=ci, seed=seed, margin=margin, correction=correction,
-                             per_class=per_class)
+                             per_class=per_class, resample=resample, cluster=cluster)
     if isinstance(gt, dict):  # a COCO dataset held in memory
         with contextlib.redirect_stdout(io.StringIO()):
             dataset, gt = gt, COCO()
@@ -314,19 +349,19 @@ def compare_detections(gt, baseline, candidate, *, iou_type="bbox", n_boot=1000,
     cat_names = []
     if per_class and models[0].core.use_categories:
         cat_names = [f"AP[{c.get('name', c['id'])}]" for c in gt.loadCats(list(models[0].core.category_ids))]
-    return _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction)
+    return _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction, resample, cluster)
 
 
-def _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction) -> Comparison:
+def _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correction, resample="multinomial",
+                cluster=None) -> Comparison:
     """The comparison of two matched models: the stats, then per-class AP when ``cat_names``."""
     if len(models[0].matched.rank) == 0 or len(models[1].matched.rank) == 0:
         which = "baseline" if len(models[0].matched.rank) == 0 else "candidate"
         raise ValueError(f"the {which} has no detection on the evaluated images and categories; nothing to compare.")
-    n_img = len(models[0].image_ids)
     names = list(STAT_NAMES[:len(models[0].stats)]) if iou_type != "keypoints" else \
         ["AP", "AP50", "AP75", "AP_medium", "AP_large", "AR", "AR50", "AR75", "AR_medium", "AR_large"]
     values = [list(m.stats) + (per_class_ap(m.precision).tolist() if cat_names else []) for m in models]
-    replicates = _replicates(models, iou_type, bool(cat_names), n_img, n_boot, seed)
+    replicates = _replicates(models, iou_type, bool(cat_names), n_boot, seed, resample, cluster)
     rows, undefined, p_values, errors = [], {}, [], []
     all_names = names + cat_names
     intervals = []
@@ -362,7 +397,8 @@ def _comparison(models, iou_type, cat_names, n_boot, ci, seed, margin, correctio
                                      verdict=verdict(cand - base, low, high, float(adjusted[j]), 1 - ci, True, margin)
                                      if np.isfinite(low) else "no significant change"))
     return Comparison(rows=tuple(rows), method="bootstrap", n_boot=n_boot, ci=ci, margin=margin,
-                      correction=correction or "none", seed=seed, resample="multinomial (images)",
+                      correction=correction or "none", seed=seed,
+                      resample=f"{resample} ({'clusters of images' if cluster is not None else 'images'})",
                       details={"undefined": undefined, "replicates": replicates,
                                "families": {"summary stats": names, "per-class AP": cat_names}},
                       notes=tuple(notes))
@@ -431,11 +467,12 @@ class DetectionComparison(Accumulator):
         return self
 
     def compute(self, *, n_boot=1000, ci=0.95, seed=0, margin=None, correction="holm", per_class=True,
-                category_names=None) -> Comparison:
+                category_names=None, resample="multinomial", cluster=None) -> Comparison:
         """The comparison over every shard added so far (arguments as in ``compare_detections``;
         ``category_names``: a dict id -> name for the per-class rows, default the ids)."""
         n_boot, ci, margin = check_settings(n_boot, ci, margin, correction)
         seed = check_seed(seed)
+        _check_resample(resample)
         if not len(self.models[0].image_ids):
             raise ValueError("the comparison has no images yet; update() it with at least one shard.")
         image_ids = np.union1d(self.models[0].image_ids, self.models[1].image_ids)
@@ -446,4 +483,4 @@ class DetectionComparison(Accumulator):
         if per_class and self.template.params.use_categories:
             names = category_names or {}
             cat_names = [f"AP[{names.get(int(c), int(c))}]" for c in models[0].core.category_ids]
-        return _comparison(models, self.iou_type, cat_names, n_boot, ci, seed, margin, correction)
+        return _comparison(models, self.iou_type, cat_names, n_boot, ci, seed, margin, correction, resample, cluster)

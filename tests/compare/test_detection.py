@@ -228,3 +228,32 @@ def test_dataset_dicts_and_columns_are_accepted(two_models):
     columns = compare_detections(gt, dt_base, dt_cand, n_boot=100, image_ids=images, category_ids=cats)
     by_id = [(r[:-2], r[-1]) for r in _rows(columns)]
     assert by_id == [(r[:-2], r[-1]) for r in _rows(from_objects)]  # the same numbers, classes named by id
+
+
+@pytest.mark.parametrize("resample, clustered", [("multinomial", True), ("poisson", False), ("poisson", True)])
+def test_cluster_and_poisson_replicates_are_pycocotools_on_the_repeated_images(two_models, resample, clustered):
+    dataset, base, cand = two_models
+    image_ids = sorted(img["id"] for img in dataset["images"])
+    cluster = {i: f"video-{k // 3}" for k, i in enumerate(image_ids)} if clustered else None  # 3 frames a video
+    result = compare_detections(_fastscore_coco(dataset), copy.deepcopy(base), copy.deepcopy(cand), n_boot=100,
+                                seed=6, per_class=False, resample=resample, cluster=cluster)
+    unit = np.unique([cluster[i] for i in image_ids], return_inverse=True)[1] if clustered else np.arange(10)
+    n_units = unit.max() + 1
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(6)))
+    drawn = rng.multinomial(n_units, np.full(n_units, 1 / n_units), size=100) if resample == "multinomial" else \
+        rng.poisson(1.0, (100, n_units))
+    checked = 0
+    for b in range(100):
+        counts = drawn[b][unit]
+        if counts.max() == 0 or checked == 3:
+            continue
+        for side, results in enumerate((base, cand)):
+            repeated = _repeated(dataset, results, counts, image_ids)
+            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+        checked += 1
+    assert result.resample.startswith(resample)
+    with pytest.raises(ValueError, match="no cluster"):
+        compare_detections(_fastscore_coco(dataset), copy.deepcopy(base), copy.deepcopy(cand), n_boot=100,
+                           cluster={image_ids[0]: 1})
+    with pytest.raises(ValueError, match="resample"):
+        compare_detections(_fastscore_coco(dataset), base, cand, resample="jackknife")
