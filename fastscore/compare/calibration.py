@@ -75,7 +75,7 @@ def _metrics_from_bins(weight, ones, conf_sum, error_sum, balance_sum, total):
 
 def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_bins=15, mode="auto", closed="left",
                         method="bins", n_boot=1000, ci=0.95, seed=0, margin=None, correction="holm",
-                        backend=None) -> Comparison:
+                        cluster=None, backend=None) -> Comparison:
     """Is the candidate worse calibrated than the baseline on the same labelled examples?
 
     The reported values are ``fastscore.calibration.calibration_report``'s; every metric is
@@ -104,6 +104,10 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
         Poisson(1) weights per example and every per-bin sum recomputed, O(n * n_boot * bins).
     n_boot, ci, seed, margin, correction
         As in ``compare_scores`` (the margin in the metrics' units).
+    cluster : array-like, optional
+        One cluster id per example (the images of one patient, the questions of one
+        document): whole clusters get the Poisson weights. Needs ``method="exact"`` (the bins
+        scheme draws examples independently).
 
     Returns
     -------
@@ -131,6 +135,8 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
         raise ValueError(f"metrics must be among {METRICS}, got {list(metrics)}.")
     if method not in ("bins", "exact"):
         raise ValueError(f"method must be 'bins' or 'exact', got {method!r}.")
+    if cluster is not None and method != "exact":
+        raise ValueError("cluster= needs method='exact': the 'bins' scheme draws examples independently.")
     y = np.asarray(y_true)
     pb, pc = np.asarray(p_baseline), np.asarray(p_candidate)
     if pb.shape != pc.shape or pb.shape[:1] != y.shape[:1]:
@@ -143,7 +149,7 @@ def compare_calibration(y_true, p_baseline, p_candidate, *, metrics=METRICS, n_b
     if method == "bins":
         replicates = _bin_replicates(per_model, n_bins, n_boot, seed, backend)
     else:
-        replicates = _exact_replicates(per_model, n_bins, n_boot, seed, backend)
+        replicates = _exact_replicates(per_model, n_bins, n_boot, seed, backend, cluster)
     return _comparison(values, replicates, metrics, ci, margin, correction, method, {"mode": mode}, seed)
 
 
@@ -245,8 +251,9 @@ def replicates_from_groups(groups, count, total_x, cross, differs, n_bins, n_boo
     return out
 
 
-def _exact_replicates(per_model, n_bins, n_boot, seed, backend):
-    """Replicates from Poisson(1) weights per example: per-bin sums of both models as columns."""
+def _exact_replicates(per_model, n_bins, n_boot, seed, backend, cluster=None):
+    """Replicates from Poisson(1) weights per example (or per cluster of examples): per-bin sums of
+    both models as columns."""
     n = len(per_model[0][1])
     columns = []
     for _, bins, outcome, confidence, error, positive in per_model:
@@ -256,6 +263,14 @@ def _exact_replicates(per_model, n_bins, n_boot, seed, backend):
         columns += [onehot, onehot * outcome[:, None], onehot * confidence[:, None], error[:, None],
                     np.where(positive, gap, -gap)[:, None]]
     values = np.hstack(columns + [np.ones((n, 1))])
+    if cluster is not None:  # a cluster's examples share its weight: resample the clusters' sums
+        cluster = np.asarray(cluster).reshape(-1)
+        if cluster.shape != (n,):
+            raise ValueError(f"cluster must give one id per example ({n}), got {cluster.size}.")
+        _, unit = np.unique(cluster, return_inverse=True)
+        summed = np.zeros((int(unit.max()) + 1, values.shape[1]))
+        np.add.at(summed, unit.reshape(-1), values)
+        values = summed
     sums = resampled_sums(values, n_boot, seed=seed, resample="poisson", backend=backend)
     total = sums[:, -1]
     out = {m: np.empty((n_boot, 2)) for m in METRICS}

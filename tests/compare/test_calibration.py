@@ -99,3 +99,21 @@ def test_shards_merge_into_the_one_call_comparison():
         CalibrationComparison(n_bins=10).merge(CalibrationComparison(n_bins=15))
     with pytest.raises(ValueError, match="no example"):
         CalibrationComparison().compute()
+
+
+def test_clusters_share_their_weights():
+    rng = np.random.default_rng(12)
+    y, pb, pc = _models(rng, 2000, noise_c=0.15)
+    alone = compare_calibration(y, pb, pc, method="exact", n_boot=300, seed=2)
+    assert compare_calibration(y, pb, pc, method="exact", n_boot=300, seed=2, cluster=np.arange(2000)).rows == alone.rows
+    # twenty copies of each example: clusters of copies are one example's evidence, not twenty
+    many = [np.repeat(a, 20) for a in (y[:100], pb[:100], pc[:100])]
+    few = compare_calibration(y[:100], pb[:100], pc[:100], method="exact", n_boot=300, seed=2)
+    clustered = compare_calibration(*many, method="exact", n_boot=300, seed=2, cluster=np.repeat(np.arange(100), 20))
+    naive = compare_calibration(*many, method="exact", n_boot=300, seed=2)
+    for metric in ("brier", "ece"):
+        width = lambda r: r[metric].ci_high - r[metric].ci_low  # noqa: E731
+        assert width(clustered) > 2.5 * width(naive)
+        assert 0.6 < width(clustered) / width(few) < 1.6
+    with pytest.raises(ValueError, match="method='exact'"):
+        compare_calibration(y, pb, pc, cluster=np.arange(2000))
