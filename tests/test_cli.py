@@ -91,6 +91,8 @@ def test_demo_small(capsys):
     assert code == 0
     assert "naive_bayes" in out and "same ECE: True" in out
     assert "GLUE leaderboard" in out and "Borda" in out
+    assert "== comparison" in out and out.count("(bootstrap") == 2  # the calibration and the detection tables
+    assert "brier    0.2721    0.3244" in out and "AP75" in out
 
 
 def test_vendi_command(capsys, tmp_path):

@@ -62,7 +62,7 @@ def test_readme_commands_on_a_fresh_virtual_environment(tmp_path):
     # command 1: install and run the demo (an empty JIT cache: a fresh HOME)
     _run([python, "-m", "pip", "install", "-q", str(clone)], clone, env)
     demo = _run([fastscore, "demo"], clone, env)
-    assert "== detection" in demo and "Average Precision" in demo
+    assert "== detection" in demo and "Average Precision" in demo and "== comparison" in demo
     leftovers = [p for p in (site / "fastscore").rglob("*") if p.suffix in (".nbi", ".nbc")]
     assert leftovers == [], "a JIT cache was written into site-packages"
 
