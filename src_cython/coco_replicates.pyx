@@ -105,7 +105,8 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
         Ground truths not ignored: image, category * n_area + area, how many.
     spec_kind, spec_combo, spec_t_start, spec_t
         Per summary stat: 1 AP of curve ``combo``, 0 AR of pair ``combo`` (curves first, then
-        the recall-only pairs), -1 nothing selected (-1); the thresholds it averages over.
+        the recall-only pairs), -1 nothing selected (-1); the thresholds it averages over
+        (consecutive indices).
     per_class_curve : int
         The curve of per-class AP (area "all", the last maxDets), -1 for none.
     """
@@ -122,6 +123,7 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
     cdef const int32_t *weight
     cdef double *curve_values
     cdef double *recall_values
+    cdef Py_ssize_t nv, slot, stride, t0
     for r in range(1, n_rec):
         if rec_thrs[r] < rec_thrs[r - 1]:
             rec_sorted = False
@@ -137,9 +139,13 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
     cdef double *selected = <double *>malloc(longest_select * sizeof(double))
     cdef double *point_recall = <double *>malloc(n_thr * cap * sizeof(double))
     cdef double *point_precision = <double *>malloc(n_thr * cap * sizeof(double))
+    # per (area, maxDets) pair: the categories with positives in this replicate, numbered in order
+    cdef int64_t *slots = <int64_t *>malloc(max(n_combo * n_k, 1) * sizeof(int64_t))
+    cdef int64_t *n_valid = <int64_t *>malloc(max(n_combo, 1) * sizeof(int64_t))
     try:
         if (precision == NULL or recall == NULL or positives == NULL or tp == NULL or ignored == NULL
-                or n_points == NULL or selected == NULL or point_recall == NULL or point_precision == NULL):
+                or n_points == NULL or selected == NULL or point_recall == NULL or point_precision == NULL
+                or slots == NULL or n_valid == NULL):
             raise MemoryError("COCO replicates: not enough memory for the work buffers")
         with nogil:
             for b in range(n_rep):
@@ -149,20 +155,33 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                     positives[i] = 0.0
                 for i in range(pos_image.shape[0]):
                     positives[pos_cell[i]] += weight[pos_image[i]] * pos_count[i]
+                # The summary averages the values > -1, which are those of the categories with
+                # positives (the others stay -1 in pycocotools). Each pair's values are kept
+                # compacted in NumPy's selection order: (threshold, recall threshold, category),
+                # the category fastest, only those categories, so a stat is one pairwise sum.
+                for c in range(n_combo):
+                    a = curve_area[c] if c < n_curve else recall_area[c - n_curve]
+                    nv = 0
+                    for k in range(n_k):
+                        if positives[k * n_area + a] > 0:
+                            slots[c * n_k + k] = nv
+                            nv += 1
+                        else:
+                            slots[c * n_k + k] = -1
+                    n_valid[c] = nv
 
                 for c in range(n_curve):
                     a = curve_area[c]
-                    recall_values = recall + c * n_thr * n_k
+                    nv = n_valid[c]
                     for k in range(n_k):
-                        # this category's curves, (threshold, recall threshold) in one piece
-                        curve_values = precision + (c * n_k + k) * n_thr * n_rec
-                        npig = positives[k * n_area + a]
-                        if npig == 0:  # stays -1, as in pycocotools
-                            for t in range(n_thr):
-                                recall_values[t * n_k + k] = -1.0
-                            for j in range(n_thr * n_rec):
-                                curve_values[j] = -1.0
+                        slot = slots[c * n_k + k]
+                        if slot < 0:  # no positive: -1 in pycocotools, left out of every mean
                             continue
+                        npig = positives[k * n_area + a]
+                        # value (t, r) of this category at curve_values[(t * n_rec + r) * nv];
+                        # its recall at t at recall_values[t * nv]
+                        curve_values = precision + c * curve_size + slot
+                        recall_values = recall + c * n_thr * n_k + slot
                         found = False
                         for i in range(head_start[curve_head[c] * n_k + k], head_start[curve_head[c] * n_k + k + 1]):
                             if weight[h_image[i]] > 0:
@@ -170,9 +189,9 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                                 break
                         if not found:  # no detection in the drawn images: precision and recall 0
                             for t in range(n_thr):
-                                recall_values[t * n_k + k] = 0.0
+                                recall_values[t * nv] = 0.0
                             for j in range(n_thr * n_rec):
-                                curve_values[j] = 0.0
+                                curve_values[j * nv] = 0.0
                             continue
                         s0 = curve_start[c * n_k + k]
                         s1 = curve_start[c * n_k + k + 1]
@@ -227,7 +246,7 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                                                              point_recall, point_precision)
                                 i += run
                         for t in range(n_thr):
-                            recall_values[t * n_k + k] = tp[t] / npig
+                            recall_values[t * nv] = tp[t] / npig
                             count = n_points[t]
                             q = t * cap
                             for j in range(count - 1, 0, -1):  # envelope: running maximum from the right
@@ -238,7 +257,7 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                                 thr = rec_thrs[r]
                                 if thr <= 0.0:
                                     # the first position has recall >= thr; its envelope is the curve's maximum
-                                    curve_values[t * n_rec + r] = point_precision[q] if count > 0 else 0.0
+                                    curve_values[(t * n_rec + r) * nv] = point_precision[q] if count > 0 else 0.0
                                     continue
                                 if rec_sorted:
                                     while j < count and point_recall[q + j] < thr:
@@ -247,21 +266,20 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                                     j = search_left(point_recall + q, count, thr)
                                 if j >= count:  # pycocotools stops at the first threshold past the curve
                                     for r in range(r, n_rec):
-                                        curve_values[t * n_rec + r] = 0.0
+                                        curve_values[(t * n_rec + r) * nv] = 0.0
                                     break
-                                curve_values[t * n_rec + r] = point_precision[q + j]
+                                curve_values[(t * n_rec + r) * nv] = point_precision[q + j]
 
                 for c in range(n_recall):
                     a = recall_area[c]
-                    recall_values = recall + (n_curve + c) * n_thr * n_k
+                    nv = n_valid[n_curve + c]
                     for k in range(n_k):
+                        slot = slots[(n_curve + c) * n_k + k]
+                        if slot < 0:
+                            continue
                         npig = positives[k * n_area + a]
                         for t in range(n_thr):
                             tp[t] = 0
-                        if npig == 0:
-                            for t in range(n_thr):
-                                recall_values[t * n_k + k] = -1.0
-                            continue
                         for i in range(recall_start[c * n_k + k], recall_start[c * n_k + k + 1]):
                             w = weight[r_image[i]]
                             if w > 0:
@@ -269,42 +287,40 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
                                 while mask:
                                     tp[__builtin_ctz(mask)] += w
                                     mask &= mask - 1
+                        recall_values = recall + (n_curve + c) * n_thr * n_k + slot
                         for t in range(n_thr):
-                            recall_values[t * n_k + k] = tp[t] / npig
+                            recall_values[t * nv] = tp[t] / npig
 
-                # the summary: np.mean of the values > -1 of each selection, in NumPy's order
+                # the summary: np.mean of the selected values > -1, in NumPy's order: blocks of one
+                # threshold each (n_rec * nv values for AP, nv for AR), one pairwise sum
                 for s in range(n_spec):
-                    n = 0
+                    if spec_kind[s] < 0:
+                        out[b, s] = -1.0
+                        continue
+                    nv = n_valid[spec_combo[s]]
                     if spec_kind[s] == 1:
-                        # NumPy's order: (threshold, recall threshold, category), the category fastest
                         curve_values = precision + spec_combo[s] * curve_size
-                        for i in range(spec_t_start[s], spec_t_start[s + 1]):
-                            t = spec_t[i]
-                            for r in range(n_rec):
-                                for k in range(n_k):
-                                    value = curve_values[(k * n_thr + t) * n_rec + r]
-                                    if value > -1:
-                                        selected[n] = value
-                                        n += 1
-                    elif spec_kind[s] == 0:
-                        recall_values = recall + spec_combo[s] * n_thr * n_k
-                        for i in range(spec_t_start[s], spec_t_start[s + 1]):
-                            t = spec_t[i]
-                            for j in range(t * n_k, (t + 1) * n_k):
-                                if recall_values[j] > -1:
-                                    selected[n] = recall_values[j]
-                                    n += 1
-                    out[b, s] = pairwise_sum(selected, n) / n if n > 0 else -1.0
+                        stride = n_rec * nv
+                    else:
+                        curve_values = recall + spec_combo[s] * n_thr * n_k
+                        stride = nv
+                    n = (spec_t_start[s + 1] - spec_t_start[s]) * stride
+                    if n == 0:
+                        out[b, s] = -1.0
+                        continue
+                    t0 = spec_t[spec_t_start[s]]  # the thresholds of a stat are consecutive (see the plan)
+                    out[b, s] = pairwise_sum(curve_values + t0 * stride, n) / n
                 if per_class_curve >= 0:  # detectron2's per-class AP: np.mean(precision[:, :, k, 0, -1] > -1)
+                    nv = n_valid[per_class_curve]
+                    curve_values = precision + per_class_curve * curve_size
                     for k in range(n_k):
-                        curve_values = precision + (per_class_curve * n_k + k) * n_thr * n_rec
-                        n = 0
+                        slot = slots[per_class_curve * n_k + k]
+                        if slot < 0:
+                            out[b, n_spec + k] = NAN
+                            continue
                         for j in range(n_thr * n_rec):
-                            value = curve_values[j]
-                            if value > -1:
-                                selected[n] = value
-                                n += 1
-                        out[b, n_spec + k] = pairwise_sum(selected, n) / n if n > 0 else NAN
+                            selected[j] = curve_values[j * nv + slot]
+                        out[b, n_spec + k] = pairwise_sum(selected, n_thr * n_rec) / (n_thr * n_rec)
     finally:
         free(precision)
         free(recall)
@@ -315,3 +331,5 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
         free(selected)
         free(point_recall)
         free(point_precision)
+        free(slots)
+        free(n_valid)

@@ -119,6 +119,8 @@ class _ReplicatePlan:
             if len(aind) > 1 or len(mind) > 1:
                 return None  # pycocotools would pair the lists up; left to the reference
             thresholds = np.arange(T) if iou_thr is None else np.where(iou_thr == iou_thrs)[0]
+            if len(thresholds) > 1 and np.any(np.diff(thresholds) != 1):
+                return None  # the kernel averages consecutive thresholds (sorted unique ones always are)
             specs.append((ap if aind and mind else -1, (aind[0], mind[0]) if aind and mind else None, thresholds))
         curves = list(dict.fromkeys([pair for k, pair, _ in specs if k == 1]))
         per_class_pair = (0, M - 1)
