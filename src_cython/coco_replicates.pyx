@@ -116,7 +116,7 @@ def coco_replicate_stats(const int32_t[:, ::1] counts, Py_ssize_t n_k, Py_ssize_
     cdef Py_ssize_t b, c, k, t, r, i, j, s0, s1, a, count, cap = 1, need, run, copy, s, n, q
     cdef Py_ssize_t curve_size = n_thr * n_rec * n_k, longest_select = 1
     cdef bint rec_sorted = True, found
-    cdef double npig, thr, value
+    cdef double npig, thr
     cdef int64_t total, w
     cdef uint64_t bits
     cdef uint32_t mask
