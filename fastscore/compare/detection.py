@@ -92,6 +92,18 @@ class _Matched:
 TRUE_POSITIVE, IGNORED = 1, 0
 
 
+def _packed(parts, dtypes):
+    """Streams one after another: each part is (its per-category offsets, its columns...); returns
+    the offsets over all parts (part i, category k at ``offsets[i * n_k + k]``) and each column
+    concatenated."""
+    offsets = [0]
+    for part in parts:
+        offsets.extend((part[0][1:] + offsets[-1]).tolist())
+    columns = [np.ascontiguousarray(np.concatenate([part[1 + i] for part in parts]) if parts else np.zeros(0), dtype=dt)
+               for i, dt in enumerate(dtypes)]
+    return (np.array(offsets, np.int64), *columns)
+
+
 class _ReplicatePlan:
     """One model's detections as the replicate kernel reads them (``src_cython/coco_replicates.pyx``).
 
@@ -145,7 +157,7 @@ class _ReplicatePlan:
             return np.searchsorted(category[selected], np.arange(n_k + 1)).astype(np.int64)
 
         plan = cls()
-        streams, curve_start, heads, head_of = [], [0], [], {}
+        streams, heads, head_of = [], [], {}
         for a, m in curves:
             kept = np.flatnonzero((rank < max_dets[m]) & (ign_mask[:, a] != all_thresholds))
             k_s, img_s, score_s = category[kept], image[kept], score[kept]
@@ -155,38 +167,24 @@ class _ReplicatePlan:
             block_at = np.flatnonzero(new_block)
             run = np.zeros(len(kept), np.int32)
             run[block_at] = np.diff(np.append(block_at, len(kept)))
-            curve_start.extend((starts(kept)[1:] + curve_start[-1]).tolist())
-            streams.append((img_s, tp_mask[kept, a].astype(np.uint64) | (ign_mask[kept, a].astype(np.uint64) << 32),
-                            run))
+            streams.append((starts(kept), img_s,
+                            tp_mask[kept, a].astype(np.uint64) | (ign_mask[kept, a].astype(np.uint64) << 32), run))
             if m not in head_of:
                 in_head = np.flatnonzero(rank < max_dets[m])
                 head_of[m] = len(heads)
-                heads.append((image[in_head], starts(in_head)))
+                heads.append((starts(in_head), image[in_head]))
         plan.curve_area = np.array([a for a, _ in curves], np.int64)
         plan.curve_head = np.array([head_of[m] for _, m in curves], np.int64)
-        plan.curve_start = np.array(curve_start, np.int64)
-        runs = np.concatenate([x[2] for x in streams]) if streams else np.zeros(0, np.int32)
-        plan.curve_tied = np.array([(runs[lo:hi] > 1).any() for lo, hi in zip(curve_start[:-1], curve_start[1:])],
-                                   np.uint8)
-        plan.e_image, plan.e_bits, plan.e_run = (
-            np.ascontiguousarray(np.concatenate([x[i] for x in streams]) if streams else np.zeros(0, dt))
-            for i, dt in enumerate((np.int32, np.uint64, np.int32)))
-        head_start = [0]
-        for _, offsets in heads:
-            head_start.extend((offsets[1:] + head_start[-1]).tolist())
-        plan.head_start = np.array(head_start, np.int64)
-        plan.h_image = np.ascontiguousarray(np.concatenate([h[0] for h in heads]) if heads else np.zeros(0, np.int32))
-        recall_parts, recall_start = [], [0]
+        plan.curve_start, plan.e_image, plan.e_bits, plan.e_run = _packed(streams, (np.int32, np.uint64, np.int32))
+        plan.curve_tied = np.array([(plan.e_run[lo:hi] > 1).any()
+                                    for lo, hi in zip(plan.curve_start[:-1], plan.curve_start[1:])], np.uint8)
+        plan.head_start, plan.h_image = _packed(heads, (np.int32,))
+        recall_parts = []
         for a, m in recall_only:
             kept = np.flatnonzero((rank < max_dets[m]) & (tp_mask[:, a] != 0))
-            recall_parts.append((image[kept], tp_mask[kept, a]))
-            recall_start.extend((starts(kept)[1:] + recall_start[-1]).tolist())
+            recall_parts.append((starts(kept), image[kept], tp_mask[kept, a]))
         plan.recall_area = np.array([a for a, _ in recall_only], np.int64)
-        plan.recall_start = np.array(recall_start, np.int64)
-        plan.r_image = np.ascontiguousarray(np.concatenate([x[0] for x in recall_parts]) if recall_parts
-                                            else np.zeros(0, np.int32))
-        plan.r_tp = np.ascontiguousarray(np.concatenate([x[1] for x in recall_parts]) if recall_parts
-                                         else np.zeros(0, np.uint32))
+        plan.recall_start, plan.r_image, plan.r_tp = _packed(recall_parts, (np.int32, np.uint32))
         img, k, a = np.nonzero(model.positives)
         plan.pos_image = img.astype(np.int32)
         plan.pos_cell = (k * A + a).astype(np.int64)

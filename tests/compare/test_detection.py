@@ -56,6 +56,13 @@ def _repeated(dataset, results, counts, image_ids):
     return {"images": images, "annotations": anns, "categories": dataset["categories"]}, res
 
 
+def _assert_replicate_is_pycocotools(result, b, dataset, models, counts, image_ids):
+    """Replicate b's 12 stats of both models = pycocotools on the data set with the drawn images repeated."""
+    for side, results in enumerate(models):
+        repeated = _repeated(dataset, results, counts, image_ids)
+        assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+
+
 @pytest.fixture(scope="module")
 def two_models():
     dataset, results = coco_synth.make_coco(21, n_images=10, crowd_rate=0.15)
@@ -72,9 +79,7 @@ def test_a_replicate_is_pycocotools_on_the_repeated_images(two_models):
     draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(3))).multinomial(
         len(image_ids), np.full(len(image_ids), 1 / len(image_ids)), size=100)
     for b in (0, 1, 7):
-        for side, results in enumerate((base, cand)):
-            repeated = _repeated(dataset, results, draws[b], image_ids)
-            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+        _assert_replicate_is_pycocotools(result, b, dataset, (base, cand), draws[b], image_ids)
     # the reported values are pycocotools' own numbers
     assert [row.baseline for row in result.rows[:12]] == list(_pycocotools_stats(dataset, base))
     assert [row.candidate for row in result.rows[:12]] == list(_pycocotools_stats(dataset, cand))
@@ -93,9 +98,7 @@ def test_replicates_without_ties_equal_the_repeated_images():
     draws = np.random.Generator(np.random.PCG64(np.random.SeedSequence(5))).multinomial(
         len(image_ids), np.full(len(image_ids), 1 / len(image_ids)), size=100)
     for b in (0, 3, 9):
-        for side, results in enumerate((base, cand)):
-            repeated = _repeated(dataset, results, draws[b], image_ids)
-            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+        _assert_replicate_is_pycocotools(result, b, dataset, (base, cand), draws[b], image_ids)
 
 
 def test_identical_models_and_a_clear_regression(two_models):
@@ -247,9 +250,7 @@ def test_cluster_and_poisson_replicates_are_pycocotools_on_the_repeated_images(t
         counts = drawn[b][unit]
         if counts.max() == 0 or checked == 3:
             continue
-        for side, results in enumerate((base, cand)):
-            repeated = _repeated(dataset, results, counts, image_ids)
-            assert np.array_equal(result.details["replicates"][side, b, :12], _pycocotools_stats(*repeated)), (b, side)
+        _assert_replicate_is_pycocotools(result, b, dataset, (base, cand), counts, image_ids)
         checked += 1
     assert result.resample.startswith(resample)
     with pytest.raises(ValueError, match="no cluster"):
